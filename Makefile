@@ -1,0 +1,33 @@
+# Two entry points a new user needs: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: venv test lint demo reliability bench clean
+
+$(BIN)/spotilla-procountor: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(BIN)/spotilla-procountor
+
+lint: venv
+	$(BIN)/ruff check src tests features
+	$(BIN)/ruff format --check src tests features
+
+test: venv lint
+	$(BIN)/pytest -n 2
+
+demo: venv
+	$(BIN)/spotilla-procountor demo
+
+reliability: venv
+	$(BIN)/pytest -m reliability -p no:xdist tests/reliability
+
+bench: venv
+	$(BIN)/spotilla-procountor bench --scale 0.1 --latency-ms 10 --rate-limit 200
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

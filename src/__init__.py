@@ -1,0 +1,1 @@
+"""Spotilla ↔ Procountor integration: completed work orders become Procountor sales invoices."""

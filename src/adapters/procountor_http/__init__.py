@@ -1,0 +1,1 @@
+"""Procountor REST API over httpx."""

@@ -1,0 +1,1 @@
+"""Spotilla database and the integration's own state, with SQLAlchemy."""

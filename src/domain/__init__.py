@@ -1,0 +1,1 @@
+"""Sync rules and ports: pure Python, no infrastructure imports."""

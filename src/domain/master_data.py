@@ -1,0 +1,109 @@
+"""Products and customers between the two registers (flows 1, 2 and 5): what to create, link or update."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import fields, replace
+from decimal import Decimal
+
+from spotilla_procountor.domain.business_id import parse_business_id
+from spotilla_procountor.domain.codes import iso_country, procountor_country, procountor_unit
+from spotilla_procountor.domain.eligibility import customer_reasons
+from spotilla_procountor.domain.invoicing import customer_address
+from spotilla_procountor.domain.keys import product_code
+from spotilla_procountor.domain.model import Customer, CustomerFields, Product
+from spotilla_procountor.domain.procountor import Address, NewPartner, NewProduct, Partner
+from spotilla_procountor.domain.reasons import Reason, ReasonCode
+
+
+def new_product(product: Product, vat_percentages: Collection[Decimal]) -> NewProduct | Reason:
+    """The product to create in Procountor, or why it cannot be created there."""
+    unit = procountor_unit(product.unit)
+    problems = []
+    if unit is None:
+        problems.append(f"its unit {product.unit!r} has no Procountor equivalent; use h, pcs, km, m, kg or l")
+    if vat_percentages and product.vat_percent not in vat_percentages:
+        allowed = ", ".join(str(v.normalize()) for v in sorted(vat_percentages, reverse=True))
+        problems.append(f"VAT {product.vat_percent.normalize()} % is not in use in Procountor (allowed: {allowed})")
+    if product.unit_price < 0:
+        problems.append(f"its price {product.unit_price} is negative")
+    if problems:
+        return Reason.of(ReasonCode.PRODUCT_NOT_CREATABLE, product=product.name, detail="; ".join(problems) + ".")
+    return NewProduct(
+        name=product.name.strip(),
+        code=product_code(product.id, product.code),
+        unit=unit or "NO_UNIT",
+        price=product.unit_price,
+        vat_percent=product.vat_percent,
+    )
+
+
+def new_partner(customer: Customer) -> NewPartner | list[Reason]:
+    """The CUSTOMER partner to create in Procountor, or every reason it cannot be created."""
+    reasons = customer_reasons(customer)
+    country = procountor_country(customer.country)
+    if country is None:
+        reasons.append(
+            Reason.of(
+                ReasonCode.FIELD_INVALID,
+                what="Country",
+                detail=f"{customer.country!r} is not a country code Procountor knows here; use e.g. FI or SE.",
+            )
+        )
+    if reasons:
+        return reasons
+    business_id = parse_business_id(customer.business_id).business_id
+    billing = customer_address(customer)
+    return NewPartner(
+        name=(customer.name or "").strip(),
+        business_id=str(business_id),
+        address=billing,
+        billing_address=billing,
+        email=customer.billing_email or customer.email,
+        phone=customer.phone,
+        einvoice_address=customer.einvoice_address,
+        einvoice_operator=customer.einvoice_operator,
+        payment_term_days=customer.payment_term_days,
+        customer_number=str(customer.id),
+    )
+
+
+def procountor_owned_fields(partner: Partner) -> CustomerFields:
+    """The customer fields Procountor owns, as Procountor holds them for a partner."""
+    billing = partner.billing_address or partner.address or Address()
+    verdict = parse_business_id(partner.business_id)
+    return CustomerFields(
+        name=partner.name,
+        business_id=str(verdict.business_id) if verdict.business_id else partner.business_id,
+        email=partner.email,
+        billing_street=billing.street,
+        billing_postal_code=billing.zip,
+        billing_city=billing.city,
+        billing_country=iso_country(billing.country),
+        billing_email=partner.email,
+        einvoice_address=partner.einvoice_address,
+        einvoice_operator=partner.einvoice_operator,
+        payment_term_days=partner.payment_term_days,
+    )
+
+
+def customer_fields(customer: Customer) -> CustomerFields:
+    """Spotilla's current values of the fields Procountor owns."""
+    return CustomerFields(**{f.name: getattr(customer, f.name) for f in fields(CustomerFields)})
+
+
+def changes_from_procountor(customer: Customer, partner: Partner) -> CustomerFields | None:
+    """Procountor's values when they differ from Spotilla's (Procountor wins), else None."""
+    wanted = procountor_owned_fields(partner)
+    return None if wanted == customer_fields(customer) else wanted
+
+
+def apply_fields(customer: Customer, changes: CustomerFields) -> Customer:
+    """The customer with Procountor-owned fields overwritten; site address and phone stay Spotilla's."""
+    return replace(customer, **{f.name: getattr(changes, f.name) for f in fields(CustomerFields)})
+
+
+def business_id_key(raw: str | None) -> str | None:
+    """The canonical business ID used to match a customer with a partner, or None if unusable."""
+    business_id = parse_business_id(raw).business_id
+    return str(business_id) if business_id else None

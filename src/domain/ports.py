@@ -1,0 +1,158 @@
+"""Ports: what the sync rules need from the outside world, as structural Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from spotilla_procountor.domain.model import Customer, CustomerFields, IntegrationSettings, Product, Task
+from spotilla_procountor.domain.procountor import (
+    InvoiceDraft,
+    InvoiceRef,
+    NewPartner,
+    NewProduct,
+    Partner,
+    ProcountorProduct,
+)
+from spotilla_procountor.domain.state import (
+    EntityKind,
+    Event,
+    Link,
+    PartnerMirrorEntry,
+    RunStatus,
+    RunSummary,
+    TransferRecord,
+)
+
+
+class Clock(Protocol):
+    """Tells the time; timezone-aware UTC."""
+
+    def now(self) -> datetime: ...
+
+
+class ProcountorGateway(Protocol):
+    """One tenant's Procountor company. Raises only `spotilla_procountor.domain.errors.ProcountorError`s.
+
+    Creates whose answer is lost raise `OutcomeUnknown` and are never re-sent blindly: the caller looks the
+    object up (by external key, business ID or product code) before creating again.
+    """
+
+    def vat_percentages(self) -> frozenset[Decimal]:
+        """VAT percentages in use for the company's sales."""
+        ...
+
+    def list_products(self) -> Iterator[ProcountorProduct]:
+        """Every sales product, page by page."""
+        ...
+
+    def create_product(self, product: NewProduct) -> ProcountorProduct:
+        """Creates a sales product in the product register."""
+        ...
+
+    def list_partners(self, *, changed_since: datetime | None = None) -> Iterator[Partner]:
+        """CUSTOMER partners (basic info, `complete=False`), all or those changed since a moment."""
+        ...
+
+    def get_partners(self, ids: Sequence[int]) -> list[Partner]:
+        """Full details of partners, fetched in batches; unknown ids are left out."""
+        ...
+
+    def find_partners_by_business_id(self, business_id: str) -> list[Partner]:
+        """CUSTOMER partners whose business ID is exactly this one (basic info)."""
+        ...
+
+    def create_partner(self, partner: NewPartner) -> Partner:
+        """Creates a business partner of type CUSTOMER."""
+        ...
+
+    def create_invoice(self, draft: InvoiceDraft) -> InvoiceRef:
+        """Creates a sales invoice in status UNFINISHED; never approves or sends it."""
+        ...
+
+    def find_invoices_by_key(self, key: str) -> list[InvoiceRef]:
+        """Invoices whose external key (originalInvoiceNumber) is exactly `key`."""
+        ...
+
+
+class SpotillaRepository(Protocol):
+    """Spotilla's registers as one tenant's data. Raises only `RepositoryError`."""
+
+    def settings(self, organization_id: int) -> IntegrationSettings | None:
+        """The tenant's integration settings; None when the tenant has not switched the integration on."""
+        ...
+
+    def products(self, organization_id: int, ids: Iterable[int] | None = None) -> list[Product]:
+        """Products of the tenant (all, or those with the given ids)."""
+        ...
+
+    def customers(self, organization_id: int, ids: Iterable[int] | None = None) -> list[Customer]:
+        """Customers of the tenant (all, or those with the given ids)."""
+        ...
+
+    def tasks_awaiting_invoice(self, organization_id: int) -> list[Task]:
+        """COMPLETED tasks (with their task products) that have no created invoice yet."""
+        ...
+
+    def add_customer(self, organization_id: int, fields: CustomerFields) -> int:
+        """Creates a Spotilla customer from a Procountor partner; returns its id."""
+        ...
+
+    def update_customer(self, organization_id: int, customer_id: int, fields: CustomerFields) -> None:
+        """Overwrites the Procountor-owned fields of a linked customer."""
+        ...
+
+
+class StateStore(Protocol):
+    """The integration's own tables: links, transfer records, partner mirror, run log.
+
+    Every write is durable when the call returns, so it happens before the next external call.
+    """
+
+    def links(self, organization_id: int, kind: EntityKind) -> Mapping[int, Link]:
+        """Links of a kind, by Spotilla id."""
+        ...
+
+    def save_link(self, link: Link) -> None:
+        """Stores or replaces the link of (organization, kind, Spotilla id)."""
+        ...
+
+    def transfers(self, organization_id: int, task_ids: Iterable[int] | None = None) -> Mapping[int, TransferRecord]:
+        """Transfer records by task id."""
+        ...
+
+    def save_transfer(self, record: TransferRecord) -> None:
+        """Stores or replaces the transfer record of (organization, task)."""
+        ...
+
+    def partner_mirror(self, organization_id: int) -> Mapping[int, PartnerMirrorEntry]:
+        """Procountor partners seen so far, by partner id."""
+        ...
+
+    def remember_partners(self, organization_id: int, entries: Iterable[PartnerMirrorEntry]) -> None:
+        """Adds or refreshes partners in the mirror."""
+        ...
+
+    def partner_watermark(self, organization_id: int) -> datetime | None:
+        """Newest partner version seen in Procountor's own clock; the next pull starts a little before it."""
+        ...
+
+    def set_partner_watermark(self, organization_id: int, moment: datetime) -> None: ...
+
+    def start_run(self, organization_id: int, *, dry_run: bool = False) -> int:
+        """Opens a run in the run log; returns its id."""
+        ...
+
+    def record_event(self, run_id: int, event: Event) -> None:
+        """Appends one item's outcome to a run."""
+        ...
+
+    def finish_run(self, run_id: int, status: RunStatus, counts: Mapping[str, int], error: str | None = None) -> None:
+        """Closes a run with its status and counts."""
+        ...
+
+    def runs(self, organization_id: int, limit: int = 10) -> list[RunSummary]:
+        """The newest runs of a tenant, newest first."""
+        ...

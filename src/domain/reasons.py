@@ -1,0 +1,77 @@
+"""Why an item is held back: a stable code for machines and a sentence a person can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ReasonCode(StrEnum):
+    """Stable reason codes; they appear in the run log, `status` output and feature files."""
+
+    TASK_NOT_COMPLETED = "TASK_NOT_COMPLETED"
+    ALREADY_TRANSFERRED = "ALREADY_TRANSFERRED"
+    NO_CUSTOMER = "NO_CUSTOMER"
+    CUSTOMER_NOT_FOUND = "CUSTOMER_NOT_FOUND"
+    CUSTOMER_NAME_MISSING = "CUSTOMER_NAME_MISSING"
+    BUSINESS_ID_MISSING = "BUSINESS_ID_MISSING"
+    BUSINESS_ID_MALFORMED = "BUSINESS_ID_MALFORMED"
+    BUSINESS_ID_CHECK_DIGIT = "BUSINESS_ID_CHECK_DIGIT"
+    NO_ORDER_NUMBER = "NO_ORDER_NUMBER"
+    NO_PRODUCTS = "NO_PRODUCTS"
+    QUANTITY_NOT_POSITIVE = "QUANTITY_NOT_POSITIVE"
+    PRODUCT_NOT_FOUND = "PRODUCT_NOT_FOUND"
+    PRODUCT_NOT_CREATABLE = "PRODUCT_NOT_CREATABLE"
+    CUSTOMER_NOT_IN_PROCOUNTOR = "CUSTOMER_NOT_IN_PROCOUNTOR"
+    DUPLICATE_CUSTOMER = "DUPLICATE_CUSTOMER"
+    FIELD_INVALID = "FIELD_INVALID"
+    REJECTED_BY_PROCOUNTOR = "REJECTED_BY_PROCOUNTOR"
+
+
+_SENTENCES: dict[ReasonCode, str] = {
+    ReasonCode.TASK_NOT_COMPLETED: "The task is {status}, not completed; it is invoiced once it is marked completed.",
+    ReasonCode.ALREADY_TRANSFERRED: "The task was already transferred to Procountor as invoice {invoice_id}.",
+    ReasonCode.NO_CUSTOMER: "The task has no customer; choose the customer on the task in Spotilla.",
+    ReasonCode.CUSTOMER_NOT_FOUND: "The task's customer {customer_id} no longer exists; choose another customer.",
+    ReasonCode.CUSTOMER_NAME_MISSING: "The customer {customer_id} has no name; add the company name in Spotilla.",
+    ReasonCode.BUSINESS_ID_MISSING: "The customer has no business ID (Y-tunnus); add it in Spotilla.",
+    ReasonCode.BUSINESS_ID_MALFORMED: (
+        "The customer's business ID {value!r} is not of the form 1234567-8; correct it in Spotilla."
+    ),
+    ReasonCode.BUSINESS_ID_CHECK_DIGIT: (
+        "The customer's business ID {value} has a wrong check digit; check it against the trade register."
+    ),
+    ReasonCode.NO_ORDER_NUMBER: (
+        "The task has no order number, and this organization transfers only tasks with one; add it in Spotilla."
+    ),
+    ReasonCode.NO_PRODUCTS: "The task has no products to invoice; add the products used on the task.",
+    ReasonCode.QUANTITY_NOT_POSITIVE: (
+        "Product {product} on the task has quantity {quantity}; a quantity must be more than zero."
+    ),
+    ReasonCode.PRODUCT_NOT_FOUND: "Product {product_id} on the task no longer exists in the product register.",
+    ReasonCode.PRODUCT_NOT_CREATABLE: "Product {product} cannot be created in Procountor: {detail}",
+    ReasonCode.CUSTOMER_NOT_IN_PROCOUNTOR: (
+        "The customer could not be created in Procountor ({detail}); the task waits until it can be."
+    ),
+    ReasonCode.DUPLICATE_CUSTOMER: (
+        "Customer {customer_id} has the same business ID as customer {other_id}, which is already linked to "
+        "Procountor; merge the two in Spotilla."
+    ),
+    ReasonCode.FIELD_INVALID: "{what}: {detail}",
+    ReasonCode.REJECTED_BY_PROCOUNTOR: "Procountor refused it: {detail}",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One reason an item is held back or failed."""
+
+    code: ReasonCode
+    message: str
+
+    @classmethod
+    def of(cls, code: ReasonCode, **facts: object) -> Reason:
+        return cls(code, _SENTENCES[code].format(**facts))
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"

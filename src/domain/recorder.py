@@ -1,0 +1,54 @@
+"""Collects each item's outcome in a run: counts for the summary, events for the run log."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from spotilla_procountor.domain.ports import StateStore
+from spotilla_procountor.domain.reasons import Reason
+from spotilla_procountor.domain.state import EntityKind, Event, Outcome
+
+_DRY = {Outcome.CREATED: Outcome.WOULD_CREATE, Outcome.UPDATED: Outcome.WOULD_UPDATE}
+
+
+class RunRecorder:
+    """Thread-safe tally of a run; writes events through to the run log unless it is a dry run."""
+
+    def __init__(self, state: StateStore | None, run_id: int | None, *, dry_run: bool = False) -> None:
+        self._state = state
+        self._run_id = run_id
+        self._dry_run = dry_run
+        self._lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+        self.events: list[Event] = []
+
+    def record(
+        self,
+        flow: str,
+        kind: EntityKind,
+        spotilla_id: int | None,
+        outcome: Outcome,
+        *,
+        procountor_id: int | None = None,
+        reasons: list[Reason] | tuple[Reason, ...] = (),
+        message: str | None = None,
+    ) -> Event:
+        """Notes one outcome; the reasons' codes and sentences travel with it."""
+        if self._dry_run:
+            outcome = _DRY.get(outcome, outcome)
+        event = Event(
+            flow=flow,
+            kind=kind,
+            spotilla_id=spotilla_id,
+            outcome=outcome,
+            procountor_id=procountor_id,
+            reason_code=",".join(r.code for r in reasons) or None,
+            message=message or " ".join(r.message for r in reasons) or None,
+        )
+        with self._lock:
+            self.counts[f"{flow}.{outcome}"] += 1
+            self.events.append(event)
+        if self._state is not None and self._run_id is not None and not self._dry_run:
+            self._state.record_event(self._run_id, event)
+        return event

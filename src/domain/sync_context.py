@@ -1,0 +1,42 @@
+"""What every flow of one tenant's cycle shares: the ports, the clock, the tally and the options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from spotilla_procountor.domain.model import Customer, IntegrationSettings, Product
+from spotilla_procountor.domain.ports import Clock, ProcountorGateway, SpotillaRepository, StateStore
+from spotilla_procountor.domain.reasons import Reason
+from spotilla_procountor.domain.recorder import RunRecorder
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOptions:
+    """Knobs of a cycle: how many creates may be under way at once and how far back the partner pull looks."""
+
+    workers: int = 1
+    partner_pull_overlap: timedelta = timedelta(minutes=10)
+    """Re-read partners changed this long before the newest version seen, in case the clocks disagree."""
+
+
+@dataclass
+class CycleContext:
+    """One tenant's cycle: its ports, its settings, the data loaded once and shared by the flows."""
+
+    organization_id: int
+    settings: IntegrationSettings
+    procountor: ProcountorGateway
+    spotilla: SpotillaRepository
+    state: StateStore
+    clock: Clock
+    recorder: RunRecorder
+    options: SyncOptions = field(default_factory=SyncOptions)
+    products: dict[int, Product] = field(default_factory=dict)
+    customers: dict[int, Customer] = field(default_factory=dict)
+    product_links: dict[int, int] = field(default_factory=dict)
+    """Spotilla product id → Procountor product id, for products usable on invoices."""
+    product_problems: dict[int, Reason] = field(default_factory=dict)
+    partner_links: dict[int, int] = field(default_factory=dict)
+    """Spotilla customer id → Procountor partner id."""
+    customer_problems: dict[int, list[Reason]] = field(default_factory=dict)
