@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from spotilla_procountor.domain.model import Customer, IntegrationSettings, Product
 from spotilla_procountor.domain.ports import Clock, ProcountorGateway, SpotillaRepository, StateStore
@@ -40,3 +40,5 @@ class CycleContext:
     partner_links: dict[int, int] = field(default_factory=dict)
     """Spotilla customer id → Procountor partner id."""
     customer_problems: dict[int, list[Reason]] = field(default_factory=dict)
+    partner_high_water: datetime | None = None
+    """Newest partner version in this cycle's pull (Procountor's clock); the next pull starts near it."""

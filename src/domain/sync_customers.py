@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
-
 from spotilla_procountor.domain.concurrency import for_each
 from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorRejected
 from spotilla_procountor.domain.keys import fingerprint
@@ -45,6 +42,7 @@ def pull_partner_changes(ctx: CycleContext) -> list[Partner]:
     watermark = ctx.state.partner_watermark(ctx.organization_id)
     since = watermark - ctx.options.partner_pull_overlap if watermark else None
     changed = list(ctx.procountor.list_partners(changed_since=since))
+    ctx.partner_high_water = max((p.version for p in changed if p.version), default=None)
     mirror = ctx.state.partner_mirror(ctx.organization_id)
     return [p for p in changed if (m := mirror.get(p.id)) is None or m.version != p.version]
 
@@ -53,14 +51,9 @@ def remember_pulled(ctx: CycleContext, pulled: list[Partner]) -> None:
     """Stores what was pulled and applied, then moves the pull's start to the newest version seen."""
     entries = [PartnerMirrorEntry(p.id, business_id_key(p.business_id), p.version) for p in pulled]
     ctx.state.remember_partners(ctx.organization_id, entries)
-    advance_watermark(ctx, pulled)
-
-
-def advance_watermark(ctx: CycleContext, changed: Iterable[Partner]) -> None:
-    """Moves the pull's starting point to the newest version seen, in Procountor's own clock."""
-    versions: list[datetime] = [p.version for p in changed if p.version is not None]
-    if versions:
-        ctx.state.set_partner_watermark(ctx.organization_id, max(versions))
+    if ctx.partner_high_water is not None:
+        # Procountor's own clock, not ours: a skewed clock on either side cannot make the pull skip a change.
+        ctx.state.set_partner_watermark(ctx.organization_id, ctx.partner_high_water)
 
 
 def _partners_by_business_id(ctx: CycleContext, pulled: list[Partner]) -> dict[str, int]:
@@ -94,7 +87,8 @@ def push_customers(ctx: CycleContext, pulled: list[Partner]) -> None:
             _hold_back(ctx, customer, plan, link)
             continue
         if link and link.state == LinkState.FAILED and link.fingerprint == _customer_fingerprint(customer):
-            ctx.customer_problems[customer.id] = [_refused(link.reason)]
+            # Procountor refused exactly this data before: not retried in a loop, only once it changes.
+            ctx.customer_problems[customer.id] = [Reason(ReasonCode.CUSTOMER_NOT_IN_PROCOUNTOR, link.reason or "")]
             continue
         existing = by_business_id.get(plan.business_id)
         if existing is not None and existing in claimed:

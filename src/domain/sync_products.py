@@ -67,8 +67,8 @@ def sync_products(ctx: CycleContext) -> None:
             ctx.product_links[product.id] = link.procountor_id
         elif link and link.state in _SETTLED_PROBLEMS and link.fingerprint == _product_fingerprint(product):
             # Unchanged since Procountor refused it or it was found uncreatable: not retried in a loop.
-            ctx.product_problems[product.id] = Reason.of(
-                ReasonCode.PRODUCT_NOT_CREATABLE, product=product.name, detail=link.reason or "refused earlier"
+            ctx.product_problems[product.id] = Reason(
+                ReasonCode.PRODUCT_NOT_CREATABLE, link.reason or "refused earlier"
             )
         else:
             todo.append(product)
