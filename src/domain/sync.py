@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
+from spotilla_procountor.domain.concurrency import ShutdownRequested
 from spotilla_procountor.domain.dry_run import DryRunProcountor, DryRunSpotilla, DryRunStateStore
 from spotilla_procountor.domain.errors import AuthenticationFailed, IntegrationError
 from spotilla_procountor.domain.ports import Clock, ProcountorGateway, SpotillaRepository, StateStore
@@ -16,10 +18,6 @@ from spotilla_procountor.domain.sync_invoices import sync_invoices
 from spotilla_procountor.domain.sync_products import sync_products
 
 log = logging.getLogger("spotilla_procountor.sync")
-
-
-class ShutdownRequested(Exception):
-    """Raised between items when the service is asked to stop; the run ends as INTERRUPTED."""
 
 
 @dataclass
@@ -70,10 +68,13 @@ class SyncCycle:
         run_id = None if dry_run else state.start_run(organization_id)
         recorder = RunRecorder(state, run_id, dry_run=dry_run)
         ctx = CycleContext(organization_id, settings, procountor, spotilla, state, self._clock, recorder, self._options)
-        status, error = self._flows(ctx)
-        if run_id is not None:
-            state.finish_run(run_id, status, dict(recorder.counts), error)
-        log.info("run finished", extra={"organization_id": organization_id, "status": status, **recorder.counts})
+        scope = self._options.run_scope
+        with scope(organization_id, run_id or 0) if scope else nullcontext():
+            log.info("run started", extra={"dry_run": dry_run})
+            status, error = self._flows(ctx)
+            if run_id is not None:
+                state.finish_run(run_id, status, dict(recorder.counts), error)
+            log.info("run finished", extra={"status": str(status), "error": error, **recorder.counts})
         return SyncReport(organization_id, status, run_id, dict(recorder.counts), recorder.events, error, dry_run)
 
     @staticmethod
@@ -91,4 +92,7 @@ class SyncCycle:
             return RunStatus.FAILED, f"Procountor refused the tenant's credentials: {exc}"
         except IntegrationError as exc:
             return RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # a bug must not leave the run open; the next run starts afresh
+            log.exception("run failed unexpectedly")
+            return RunStatus.FAILED, f"internal error ({type(exc).__name__}); see the service log"
         return RunStatus.SUCCEEDED, None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,6 +21,10 @@ class SyncOptions:
     workers: int = 1
     partner_pull_overlap: timedelta = timedelta(minutes=10)
     """Re-read partners changed this long before the newest version seen, in case the clocks disagree."""
+    stop: threading.Event | None = None
+    """Set by the service on SIGTERM/SIGINT: items under way finish, no new one starts."""
+    run_scope: Callable[[int, int], AbstractContextManager[None]] | None = None
+    """Wraps a run's flows given (organization_id, run_id), e.g. to put the run id on every log line."""
 
 
 @dataclass

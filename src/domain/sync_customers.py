@@ -101,7 +101,7 @@ def push_customers(ctx: CycleContext, pulled: list[Partner]) -> None:
             ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.LINKED, procountor_id=existing)
             continue
         todo.append((customer, plan, link))
-    for_each(todo, lambda item: _create_partner(ctx, *item), workers=ctx.options.workers)
+    for_each(todo, lambda item: _create_partner(ctx, *item), workers=ctx.options.workers, stop=ctx.options.stop)
 
 
 def _refused(detail: str | None) -> Reason:

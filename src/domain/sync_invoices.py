@@ -126,4 +126,4 @@ def sync_invoices(ctx: CycleContext) -> None:
             _hold_back(ctx, task, record, reasons, fp)
         else:
             ready.append((task, record, fp))
-    for_each(ready, lambda item: _transfer(ctx, *item), workers=ctx.options.workers)
+    for_each(ready, lambda item: _transfer(ctx, *item), workers=ctx.options.workers, stop=ctx.options.stop)

@@ -99,4 +99,4 @@ def _create_missing(ctx: CycleContext, creatable: list[tuple[Product, NewProduct
         _link(ctx, product, LinkState.LINKED, procountor_id=found, fingerprint=_product_fingerprint(product))
         ctx.product_links[product.id] = found
         ctx.recorder.record(FLOW, EntityKind.PRODUCT, product.id, Outcome.LINKED, procountor_id=found)
-    for_each(to_create, lambda item: _create(ctx, item), workers=ctx.options.workers)
+    for_each(to_create, lambda item: _create(ctx, item), workers=ctx.options.workers, stop=ctx.options.stop)
