@@ -1,0 +1,112 @@
+"""Fault plan (latency, errors, timeouts, lost answers, 429 bursts) and the per-client rate limiter."""
+
+# Route keys are "METHOD /template" without the version prefix, e.g. "POST /invoices",
+# "PUT /invoices/{id}/approve", "POST /oauth/token"; "*" applies to every route without its own entry.
+# Retry-After is sent as whole seconds (HTTP delay-seconds), rounded up; use retry_after_s=0 in tests.
+
+import math
+import random
+from collections import deque
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+DROP = "drop"
+FAIL_500 = "500"
+
+
+@dataclass
+class FaultPlan:
+    """What should go wrong, per route; all probabilities are drawn from one seeded generator."""
+
+    latency_ms: float = 0
+    error_rate: dict[str, float] = field(default_factory=dict)
+    timeout_rate: dict[str, float] = field(default_factory=dict)
+    timeout_sleep_s: float = 5.0
+    commit_then_fail_rate: dict[str, float] = field(default_factory=dict)
+    commit_then_fail_mode: str = FAIL_500
+    burst_429: dict[str, int] = field(default_factory=dict)
+    retry_after_s: float = 1
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "FaultPlan":
+        """Build from a JSON object; unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown FaultPlan fields: {sorted(unknown)}")
+        plan = cls(**data)
+        if plan.commit_then_fail_mode not in {FAIL_500, DROP}:
+            raise ValueError("commit_then_fail_mode must be '500' or 'drop'")
+        return plan
+
+    def to_json(self) -> dict[str, Any]:
+        """The plan as a JSON object."""
+        return asdict(self)
+
+
+def retry_after_header(seconds: float) -> str:
+    """Whole seconds, rounded up, never negative."""
+    return str(max(0, math.ceil(seconds)))
+
+
+class FaultInjector:
+    """Decides, reproducibly, which requests a fault hits."""
+
+    def __init__(self, plan: FaultPlan | None, seed: int):
+        self._seed = seed
+        self.set_plan(plan or FaultPlan())
+
+    def set_plan(self, plan: FaultPlan) -> None:
+        """Switch plans; restarts the random sequence and the 429 burst counters."""
+        self.plan = plan
+        self._rng = random.Random(self._seed)
+        self._bursts = dict(plan.burst_429)
+
+    def _hits(self, table: dict[str, float], route: str) -> bool:
+        """One seeded draw against the route's (or "*") probability."""
+        probability = table.get(route, table.get("*", 0.0))
+        return probability > 0 and self._rng.random() < probability
+
+    def error(self, route: str) -> bool:
+        """Answer 500 before doing anything."""
+        return self._hits(self.plan.error_rate, route)
+
+    def timeout(self, route: str) -> bool:
+        """Do the work, then never answer in time."""
+        return self._hits(self.plan.timeout_rate, route)
+
+    def commit_then_fail(self, route: str) -> bool:
+        """Do the work, then answer 500 or drop the connection."""
+        return self._hits(self.plan.commit_then_fail_rate, route)
+
+    def burst(self, route: str) -> bool:
+        """Consume one request of a pending 429 burst."""
+        key = route if route in self._bursts else "*"
+        if self._bursts.get(key, 0) <= 0:
+            return False
+        self._bursts[key] -= 1
+        return True
+
+
+class RateLimiter:
+    """Sliding one-second window per client id; every request counts, rejected ones too."""
+
+    def __init__(self, per_second: float | None):
+        self.per_second = per_second
+        self._windows: dict[str | None, deque[float]] = {}
+
+    def admit(self, client_id: str | None, now: float) -> float | None:
+        """None when admitted, else the seconds until the window has room."""
+        if self.per_second is None:
+            return None
+        window = self._windows.setdefault(client_id, deque())
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        over = len(window) >= self.per_second
+        wait = window[0] + 1.0 - now if over else None
+        window.append(now)
+        return wait
+
+    def reset(self) -> None:
+        """Forget all windows."""
+        self._windows.clear()
