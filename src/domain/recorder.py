@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 
 from spotilla_procountor.domain.ports import StateStore
 from spotilla_procountor.domain.reasons import Reason
@@ -15,7 +16,15 @@ _DRY = {Outcome.CREATED: Outcome.WOULD_CREATE, Outcome.UPDATED: Outcome.WOULD_UP
 class RunRecorder:
     """Thread-safe tally of a run; writes events through to the run log unless it is a dry run."""
 
-    def __init__(self, state: StateStore | None, run_id: int | None, *, dry_run: bool = False) -> None:
+    def __init__(
+        self,
+        state: StateStore | None,
+        run_id: int | None,
+        *,
+        dry_run: bool = False,
+        listener: Callable[[Event], None] | None = None,
+    ) -> None:
+        self._listener = listener
         self._state = state
         self._run_id = run_id
         self._dry_run = dry_run
@@ -51,4 +60,6 @@ class RunRecorder:
             self.events.append(event)
         if self._state is not None and self._run_id is not None and not self._dry_run:
             self._state.record_event(self._run_id, event)
+        if self._listener is not None:
+            self._listener(event)
         return event

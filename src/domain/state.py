@@ -54,6 +54,8 @@ class RunStatus(StrEnum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     INTERRUPTED = "INTERRUPTED"
+    SKIPPED = "SKIPPED"
+    """Not run: switched off, or another process holds the tenant's lock (never stored in the run log)."""
 
 
 @dataclass(frozen=True, slots=True)

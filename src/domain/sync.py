@@ -66,7 +66,7 @@ class SyncCycle:
                 DryRunStateStore(state),
             )
         run_id = None if dry_run else state.start_run(organization_id)
-        recorder = RunRecorder(state, run_id, dry_run=dry_run)
+        recorder = RunRecorder(state, run_id, dry_run=dry_run, listener=self._options.on_event)
         ctx = CycleContext(organization_id, settings, procountor, spotilla, state, self._clock, recorder, self._options)
         scope = self._options.run_scope
         with scope(organization_id, run_id or 0) if scope else nullcontext():

@@ -12,6 +12,7 @@ from spotilla_procountor.domain.model import Customer, IntegrationSettings, Prod
 from spotilla_procountor.domain.ports import Clock, ProcountorGateway, SpotillaRepository, StateStore
 from spotilla_procountor.domain.reasons import Reason
 from spotilla_procountor.domain.recorder import RunRecorder
+from spotilla_procountor.domain.state import Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,8 @@ class SyncOptions:
     """Re-read partners changed this long before the newest version seen, in case the clocks disagree."""
     stop: threading.Event | None = None
     """Set by the service on SIGTERM/SIGINT: items under way finish, no new one starts."""
+    on_event: Callable[[Event], None] | None = None
+    """Told of every item's outcome as it happens (progress bars)."""
     run_scope: Callable[[int, int], AbstractContextManager[None]] | None = None
     """Wraps a run's flows given (organization_id, run_id), e.g. to put the run id on every log line."""
 
