@@ -81,7 +81,7 @@ class SpotillaRepository(Protocol):
     """Spotilla's registers as one tenant's data. Raises only `RepositoryError`."""
 
     def settings(self, organization_id: int) -> IntegrationSettings | None:
-        """The tenant's integration settings; None when the tenant has not switched the integration on."""
+        """The tenant's integration settings (check `enabled`); None when the tenant never set it up."""
         ...
 
     def products(self, organization_id: int, ids: Iterable[int] | None = None) -> list[Product]:

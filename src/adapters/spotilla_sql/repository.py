@@ -1,0 +1,173 @@
+"""`SqlSpotillaRepository`: Spotilla's registers read (and customers written) with SQLAlchemy."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Engine, Select, exists, insert, select, update
+from sqlalchemy.orm import Session
+
+from spotilla_procountor.adapters.spotilla_sql._sql import chunked, system_now, translated_errors
+from spotilla_procountor.adapters.spotilla_sql.models import CustomerRow, ProductRow, TaskProductRow, TaskRow
+from spotilla_procountor.adapters.spotilla_sql.state_models import SettingsRow, TransferRow
+from spotilla_procountor.domain.errors import RepositoryError
+from spotilla_procountor.domain.model import (
+    Customer,
+    CustomerFields,
+    IntegrationSettings,
+    Product,
+    Task,
+    TaskProduct,
+    TaskStatus,
+    TransferPolicy,
+)
+from spotilla_procountor.domain.ports import Clock
+from spotilla_procountor.domain.state import TransferState
+
+# The only customer columns the integration may write (database contract, "What the integration may write").
+CUSTOMER_WRITABLE = (
+    "name",
+    "business_id",
+    "email",
+    "billing_street",
+    "billing_postal_code",
+    "billing_city",
+    "billing_country",
+    "billing_email",
+    "einvoice_address",
+    "einvoice_operator",
+    "payment_term_days",
+)
+
+
+class SqlSpotillaRepository:
+    """Spotilla's registers for one tenant at a time, in SQLite or PostgreSQL. Raises only `RepositoryError`."""
+
+    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+        self._engine = engine
+        self._now = clock.now if clock is not None else system_now
+
+    def settings(self, organization_id: int) -> IntegrationSettings | None:
+        """The tenant's settings from `procountor_settings`.
+
+        None when the tenant has no settings row at all; a row switched off comes back with
+        `enabled=False`, so the caller can tell "never set up" from "paused".
+        """
+        with translated_errors("reading integration settings"), Session(self._engine) as session:
+            row = session.get(SettingsRow, organization_id)
+            if row is None:
+                return None
+            return IntegrationSettings(
+                organization_id=row.organization_id,
+                enabled=bool(row.enabled),
+                policy=TransferPolicy(row.policy),
+                default_payment_term_days=row.default_payment_term_days,
+            )
+
+    def products(self, organization_id: int, ids: Iterable[int] | None = None) -> list[Product]:
+        """Products of the tenant (all, or those with the given ids; one statement per 500 ids), by id."""
+        query = select(ProductRow).where(ProductRow.organization_id == organization_id)
+        with translated_errors("reading products"):
+            return self._read(query, ProductRow.id, ids, _product)
+
+    def customers(self, organization_id: int, ids: Iterable[int] | None = None) -> list[Customer]:
+        """Customers of the tenant (all, or those with the given ids; one statement per 500 ids), by id."""
+        query = select(CustomerRow).where(CustomerRow.organization_id == organization_id)
+        with translated_errors("reading customers"):
+            return self._read(query, CustomerRow.id, ids, _customer)
+
+    def tasks_awaiting_invoice(self, organization_id: int) -> list[Task]:
+        """COMPLETED tasks with no invoice created yet (no CREATED transfer), with their task products.
+
+        Always two statements, however many tasks there are: the tasks, then all their task products.
+        """
+        invoiced = exists().where(
+            TransferRow.organization_id == TaskRow.organization_id,
+            TransferRow.task_id == TaskRow.id,
+            TransferRow.state == TransferState.CREATED.value,
+        )
+        awaiting = (
+            TaskRow.organization_id == organization_id,
+            TaskRow.status == TaskStatus.COMPLETED.value,
+            ~invoiced,
+        )
+        with translated_errors("reading tasks awaiting an invoice"), Session(self._engine) as session:
+            tasks = session.scalars(select(TaskRow).where(*awaiting).order_by(TaskRow.id)).all()
+            if not tasks:
+                return []
+            used = session.scalars(
+                select(TaskProductRow)
+                .where(TaskProductRow.task_id.in_(select(TaskRow.id).where(*awaiting)))
+                .order_by(TaskProductRow.task_id, TaskProductRow.id)
+            ).all()
+            by_task: dict[int, list[TaskProduct]] = defaultdict(list)
+            for row in used:
+                by_task[row.task_id].append(TaskProduct(id=row.id, product_id=row.product_id, quantity=row.quantity))
+            return [_task(row, tuple(by_task.get(row.id, ()))) for row in tasks]
+
+    def add_customer(self, organization_id: int, fields: CustomerFields) -> int:
+        """Creates a customer from a Procountor partner, writing only the Procountor-owned columns; returns its id."""
+        now = self._now()
+        values = {**_writable(fields), "organization_id": organization_id, "created_at": now, "updated_at": now}
+        with translated_errors("adding a customer"), Session(self._engine) as session, session.begin():
+            result = session.execute(insert(CustomerRow).values(values).returning(CustomerRow.id))
+            return int(result.scalar_one())
+
+    def update_customer(self, organization_id: int, customer_id: int, fields: CustomerFields) -> None:
+        """Overwrites the Procountor-owned columns of a tenant's customer and bumps `updated_at`."""
+        stmt = (
+            update(CustomerRow)
+            .where(CustomerRow.organization_id == organization_id, CustomerRow.id == customer_id)
+            .values({**_writable(fields), "updated_at": self._now()})
+            .execution_options(synchronize_session=False)
+        )
+        with translated_errors("updating a customer"), Session(self._engine) as session, session.begin():
+            if cast(CursorResult[Any], session.execute(stmt)).rowcount == 0:
+                raise RepositoryError(f"Customer {customer_id} does not exist in organization {organization_id}")
+
+    def _read(
+        self, query: Select[Any], id_column: Any, ids: Iterable[int] | None, convert: Callable[[Any], Any]
+    ) -> list[Any]:
+        query = query.order_by(id_column)
+        with Session(self._engine) as session:
+            if ids is None:
+                return [convert(row) for row in session.scalars(query)]
+            rows = [row for chunk in chunked(ids) for row in session.scalars(query.where(id_column.in_(chunk)))]
+            return [convert(row) for row in rows]
+
+
+def _writable(fields: CustomerFields) -> dict[str, Any]:
+    return {name: getattr(fields, name) for name in CUSTOMER_WRITABLE}
+
+
+def _product(row: ProductRow) -> Product:
+    return Product(
+        id=row.id,
+        organization_id=row.organization_id,
+        code=row.code,
+        name=row.name,
+        unit=row.unit,
+        unit_price=row.unit_price,
+        vat_percent=row.vat_percent,
+    )
+
+
+def _customer(row: CustomerRow) -> Customer:
+    return Customer(**{f.name: getattr(row, f.name) for f in dataclasses.fields(Customer)})
+
+
+def _task(row: TaskRow, products: tuple[TaskProduct, ...]) -> Task:
+    return Task(
+        id=row.id,
+        organization_id=row.organization_id,
+        customer_id=row.customer_id,
+        title=row.title,
+        status=TaskStatus(row.status),
+        order_number=row.order_number,
+        completed_at=row.completed_at,
+        description=row.description,
+        products=products,
+    )

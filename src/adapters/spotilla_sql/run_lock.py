@@ -1,0 +1,132 @@
+"""One run per tenant at a time: a PostgreSQL advisory lock, or a lease row on SQLite."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol, cast
+
+from sqlalchemy import Connection, CursorResult, Engine, delete, text, update
+from sqlalchemy.orm import Session
+
+from spotilla_procountor.adapters.spotilla_sql._sql import dialect_insert
+from spotilla_procountor.adapters.spotilla_sql.state_models import LockRow
+
+# First half of the two-part advisory lock key ("SPRC"), so our keys do not collide with other apps'.
+ADVISORY_NAMESPACE = 0x53505243
+
+
+class RunLocks(Protocol):
+    def acquire(self, organization_id: int, holder: str, ttl_s: float) -> bool: ...
+
+    def renew(self, organization_id: int, holder: str, ttl_s: float) -> bool: ...
+
+    def release(self, organization_id: int, holder: str) -> None: ...
+
+
+def run_locks_for(engine: Engine, now: Callable[[], datetime]) -> RunLocks:
+    if engine.dialect.name == "postgresql":
+        return AdvisoryRunLocks(engine)
+    return LeaseRunLocks(engine, now)
+
+
+class AdvisoryRunLocks:
+    """`pg_try_advisory_lock` on a connection kept open while the run lasts.
+
+    The lock dies with the connection, so a crashed run never leaves it behind; `ttl_s` is not needed.
+    The key is database-wide: two installations sharing one database (in different schemas) share locks.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._held: dict[int, tuple[str, Connection]] = {}
+        self._guard = threading.Lock()
+
+    def acquire(self, organization_id: int, holder: str, ttl_s: float) -> bool:
+        with self._guard:
+            if organization_id in self._held:
+                return self._held[organization_id][0] == holder
+            connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                taken = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:ns, :org)"), _key(organization_id)))
+            except Exception:
+                connection.close()
+                raise
+            if not taken:
+                connection.close()
+                return False
+            self._held[organization_id] = (holder, connection)
+            return True
+
+    def renew(self, organization_id: int, holder: str, ttl_s: float) -> bool:
+        """True while this holder's connection, and so its lock, is still alive."""
+        with self._guard:
+            held = self._held.get(organization_id)
+            if held is None or held[0] != holder:
+                return False
+            try:
+                held[1].scalar(text("SELECT 1"))
+            except Exception:
+                self._held.pop(organization_id)
+                held[1].invalidate()
+                return False
+            return True
+
+    def release(self, organization_id: int, holder: str) -> None:
+        with self._guard:
+            held = self._held.get(organization_id)
+            if held is None or held[0] != holder:
+                return
+            del self._held[organization_id]
+        connection = held[1]
+        try:
+            connection.execute(text("SELECT pg_advisory_unlock(:ns, :org)"), _key(organization_id))
+        except Exception:
+            connection.invalidate()  # closing the session is what frees the lock then
+            raise
+        finally:
+            connection.close()
+
+
+def _key(organization_id: int) -> dict[str, Any]:
+    return {"ns": ADVISORY_NAMESPACE, "org": organization_id}
+
+
+class LeaseRunLocks:
+    """A row in `procountor_locks` that expires: taken when absent or expired, renewed while the run goes on."""
+
+    def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
+        self._engine = engine
+        self._now = now
+
+    def acquire(self, organization_id: int, holder: str, ttl_s: float) -> bool:
+        now = self._now()
+        insert = dialect_insert(self._engine.dialect.name, LockRow).values(
+            name=_lock_name(organization_id), holder=holder, expires_at=now + timedelta(seconds=ttl_s)
+        )
+        take_over = insert.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"holder": insert.excluded.holder, "expires_at": insert.excluded.expires_at},
+            where=(LockRow.expires_at < now) | (LockRow.holder == holder),
+        ).returning(LockRow.holder)  # a row comes back only when inserted or taken over (rowcount is unreliable)
+        with Session(self._engine) as session, session.begin():
+            return session.execute(take_over).first() is not None
+
+    def renew(self, organization_id: int, holder: str, ttl_s: float) -> bool:
+        stmt = (
+            update(LockRow)
+            .where(LockRow.name == _lock_name(organization_id), LockRow.holder == holder)
+            .values(expires_at=self._now() + timedelta(seconds=ttl_s))
+        )
+        with Session(self._engine) as session, session.begin():
+            return cast(CursorResult[Any], session.execute(stmt)).rowcount == 1
+
+    def release(self, organization_id: int, holder: str) -> None:
+        stmt = delete(LockRow).where(LockRow.name == _lock_name(organization_id), LockRow.holder == holder)
+        with Session(self._engine) as session, session.begin():
+            session.execute(stmt)
+
+
+def _lock_name(organization_id: int) -> str:
+    return f"run:{organization_id}"

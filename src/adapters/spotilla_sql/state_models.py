@@ -1,0 +1,130 @@
+"""The integration's own tables, all prefixed `procountor_`; Spotilla's tables never get extra columns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, Text, UniqueConstraint, false, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+from spotilla_procountor.adapters.spotilla_sql.base import Base, UtcDateTime, utc_now
+
+
+class SettingsRow(Base):
+    """A tenant's integration settings; the credential columns hold text the app layer has encrypted."""
+
+    __tablename__ = "procountor_settings"
+
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=true())
+    policy: Mapped[str] = mapped_column(Text, nullable=False, server_default="ALL_COMPLETED")
+    environment: Mapped[str] = mapped_column(Text, nullable=False, server_default="test")
+    """`test`, `production`, or the base URL of a Procountor API."""
+    client_id: Mapped[str | None] = mapped_column(Text)
+    client_secret_enc: Mapped[str | None] = mapped_column(Text)
+    api_key_enc: Mapped[str | None] = mapped_column(Text)
+    bank_account: Mapped[str | None] = mapped_column(Text)
+    default_payment_term_days: Mapped[int] = mapped_column(Integer, nullable=False, server_default="14")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, server_default=utc_now())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, server_default=utc_now())
+
+
+class LinkRow(Base):
+    """A Spotilla product or customer paired with its Procountor counterpart; unique in both directions."""
+
+    __tablename__ = "procountor_links"
+    __table_args__ = (UniqueConstraint("organization_id", "kind", "procountor_id"),)
+
+    organization_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    spotilla_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    procountor_id: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(Text, nullable=False)
+    fingerprint: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, server_default=utc_now())
+
+
+class TransferRow(Base):
+    """A task's transfer to Procountor, keyed by the deterministic external key."""
+
+    __tablename__ = "procountor_transfers"
+    __table_args__ = (UniqueConstraint("organization_id", "key"),)
+
+    organization_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, nullable=False)
+    state: Mapped[str] = mapped_column(Text, nullable=False)
+    invoice_id: Mapped[int | None] = mapped_column(BigInteger)
+    reasons: Mapped[str] = mapped_column(Text, nullable=False, server_default="[]")
+    """JSON list of `CODE: sentence` strings."""
+    fingerprint: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, server_default=utc_now())
+
+
+class PartnerMirrorRow(Base):
+    """A Procountor business partner as last seen, to match customers without asking Procountor again."""
+
+    __tablename__ = "procountor_partner_mirror"
+    __table_args__ = (Index(None, "organization_id", "business_id"),)
+
+    organization_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    business_id: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class WatermarkRow(Base):
+    """How far a pull from Procountor has got, per tenant and stream (e.g. `partners`)."""
+
+    __tablename__ = "procountor_watermarks"
+
+    organization_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class RunRow(Base):
+    """One sync run of one tenant."""
+
+    __tablename__ = "procountor_runs"
+    __table_args__ = (Index(None, "organization_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(Text, nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    counts: Mapped[str] = mapped_column(Text, nullable=False, server_default="{}")
+    """JSON object of counter name → number."""
+    error: Mapped[str | None] = mapped_column(Text)
+    dry_run: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+
+
+class RunEventRow(Base):
+    """One item's outcome in a run."""
+
+    __tablename__ = "procountor_run_events"
+    __table_args__ = (Index(None, "run_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("procountor_runs.id", ondelete="CASCADE"), nullable=False)
+    flow: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    spotilla_id: Mapped[int | None] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(Text, nullable=False)
+    procountor_id: Mapped[int | None] = mapped_column(BigInteger)
+    reason_code: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, server_default=utc_now())
+
+
+class LockRow(Base):
+    """A lease on a named lock (SQLite run locking); whoever holds an unexpired lease owns it."""
+
+    __tablename__ = "procountor_locks"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    holder: Mapped[str] = mapped_column(Text, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)

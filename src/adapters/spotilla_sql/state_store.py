@@ -1,0 +1,246 @@
+"""`SqlStateStore`: the integration's own `procountor_` tables; every write commits before returning."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.orm import Session
+
+from spotilla_procountor.adapters.spotilla_sql._sql import chunked, system_now, translated_errors, upsert
+from spotilla_procountor.adapters.spotilla_sql.run_lock import run_locks_for
+from spotilla_procountor.adapters.spotilla_sql.state_models import (
+    LinkRow,
+    PartnerMirrorRow,
+    RunEventRow,
+    RunRow,
+    TransferRow,
+    WatermarkRow,
+)
+from spotilla_procountor.adapters.spotilla_sql.state_rows import event_of, link_of, run_of, transfer_of
+from spotilla_procountor.adapters.spotilla_sql.tenant_config import (
+    TenantConfig,
+    read_tenant_configs,
+    write_tenant_config,
+)
+from spotilla_procountor.domain.ports import Clock
+from spotilla_procountor.domain.state import (
+    EntityKind,
+    Event,
+    Link,
+    LinkState,
+    Outcome,
+    PartnerMirrorEntry,
+    RunStatus,
+    RunSummary,
+    TransferRecord,
+    TransferState,
+)
+
+PARTNERS_WATERMARK = "partners"
+
+
+class SqlStateStore:
+    """Links, transfer records, partner mirror, watermarks, run log, run locks and tenant settings.
+
+    Raises only `RepositoryError`. Each write is its own short transaction, committed on return.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+        self._engine = engine
+        self._now = clock.now if clock is not None else system_now
+        self._locks = run_locks_for(engine, self._now)
+
+    # -- links -------------------------------------------------------------------------------------
+
+    def links(self, organization_id: int, kind: EntityKind) -> Mapping[int, Link]:
+        """Links of a kind, by Spotilla id."""
+        query = select(LinkRow).where(LinkRow.organization_id == organization_id, LinkRow.kind == kind.value)
+        with translated_errors("reading links"), Session(self._engine) as session:
+            return {row.spotilla_id: link_of(row) for row in session.scalars(query)}
+
+    def save_link(self, link: Link) -> None:
+        """Stores or replaces the link of (organization, kind, Spotilla id); a Procountor id linked twice fails."""
+        row = {
+            "organization_id": link.organization_id,
+            "kind": EntityKind(link.kind).value,
+            "spotilla_id": link.spotilla_id,
+            "procountor_id": link.procountor_id,
+            "state": LinkState(link.state).value,
+            "fingerprint": link.fingerprint,
+            "reason": link.reason,
+            "updated_at": self._now(),
+        }
+        with translated_errors("saving a link"), self._write() as session:
+            upsert(session, LinkRow, [row], keys=["organization_id", "kind", "spotilla_id"])
+
+    # -- transfers ---------------------------------------------------------------------------------
+
+    def transfers(self, organization_id: int, task_ids: Iterable[int] | None = None) -> Mapping[int, TransferRecord]:
+        """Transfer records by task id (all, or those of the given tasks)."""
+        query = select(TransferRow).where(TransferRow.organization_id == organization_id)
+        with translated_errors("reading transfer records"), Session(self._engine) as session:
+            if task_ids is None:
+                rows = list(session.scalars(query))
+            else:
+                chunks = (query.where(TransferRow.task_id.in_(ids)) for ids in chunked(task_ids))
+                rows = [row for chunk in chunks for row in session.scalars(chunk)]
+            return {row.task_id: transfer_of(row) for row in rows}
+
+    def save_transfer(self, record: TransferRecord) -> None:
+        """Stores or replaces the transfer record of (organization, task); a key used by another task fails."""
+        row = {
+            "organization_id": record.organization_id,
+            "task_id": record.task_id,
+            "key": record.key,
+            "state": TransferState(record.state).value,
+            "invoice_id": record.invoice_id,
+            "reasons": json.dumps(list(record.reasons), ensure_ascii=False),
+            "fingerprint": record.fingerprint,
+            "attempts": record.attempts,
+            "updated_at": record.updated_at or self._now(),
+        }
+        with translated_errors("saving a transfer record"), self._write() as session:
+            upsert(session, TransferRow, [row], keys=["organization_id", "task_id"])
+
+    # -- partner mirror and watermark --------------------------------------------------------------
+
+    def partner_mirror(self, organization_id: int) -> Mapping[int, PartnerMirrorEntry]:
+        """Procountor partners seen so far, by partner id."""
+        query = select(PartnerMirrorRow).where(PartnerMirrorRow.organization_id == organization_id)
+        with translated_errors("reading the partner mirror"), Session(self._engine) as session:
+            return {
+                row.partner_id: PartnerMirrorEntry(row.partner_id, row.business_id, row.version)
+                for row in session.scalars(query)
+            }
+
+    def remember_partners(self, organization_id: int, entries: Iterable[PartnerMirrorEntry]) -> None:
+        """Adds or refreshes partners in the mirror (the last entry wins when a partner comes twice)."""
+        latest = {entry.partner_id: entry for entry in entries}
+        rows = [
+            {"organization_id": organization_id, "partner_id": pid, "business_id": e.business_id, "version": e.version}
+            for pid, e in latest.items()
+        ]
+        with translated_errors("remembering partners"), self._write() as session:
+            upsert(session, PartnerMirrorRow, rows, keys=["organization_id", "partner_id"])
+
+    def partner_watermark(self, organization_id: int) -> datetime | None:
+        """Newest partner version seen, in Procountor's clock; None before the first pull."""
+        with translated_errors("reading the partner watermark"), Session(self._engine) as session:
+            row = session.get(WatermarkRow, (organization_id, PARTNERS_WATERMARK))
+            return row.value if row is not None else None
+
+    def set_partner_watermark(self, organization_id: int, moment: datetime) -> None:
+        """Stores the partner watermark (overwrites; the caller decides whether it moves forward)."""
+        row = {"organization_id": organization_id, "name": PARTNERS_WATERMARK, "value": moment}
+        with translated_errors("saving the partner watermark"), self._write() as session:
+            upsert(session, WatermarkRow, [row], keys=["organization_id", "name"])
+
+    # -- run log -----------------------------------------------------------------------------------
+
+    def start_run(self, organization_id: int, *, dry_run: bool = False) -> int:
+        """Opens a RUNNING run in the run log; returns its id."""
+        values = {
+            "organization_id": organization_id,
+            "status": RunStatus.RUNNING.value,
+            "started_at": self._now(),
+            "counts": "{}",
+            "dry_run": dry_run,
+        }
+        with translated_errors("starting a run"), self._write() as session:
+            return int(session.execute(insert(RunRow).values(values).returning(RunRow.id)).scalar_one())
+
+    def record_event(self, run_id: int, event: Event) -> None:
+        """Appends one item's outcome to a run."""
+        values = {
+            "run_id": run_id,
+            "flow": event.flow,
+            "kind": EntityKind(event.kind).value,
+            "spotilla_id": event.spotilla_id,
+            "outcome": Outcome(event.outcome).value,
+            "procountor_id": event.procountor_id,
+            "reason_code": event.reason_code,
+            "message": event.message,
+            "created_at": self._now(),
+        }
+        with translated_errors("recording a run event"), self._write() as session:
+            session.execute(insert(RunEventRow).values(values))
+
+    def finish_run(self, run_id: int, status: RunStatus, counts: Mapping[str, int], error: str | None = None) -> None:
+        """Closes a run with its status, counts and (for a failed run) the error."""
+        values = {
+            "status": RunStatus(status).value,
+            "finished_at": self._now(),
+            "counts": json.dumps(dict(counts), sort_keys=True),
+            "error": error,
+        }
+        with translated_errors("finishing a run"), self._write() as session:
+            session.execute(update(RunRow).where(RunRow.id == run_id).values(values))
+
+    def runs(self, organization_id: int, limit: int = 10) -> list[RunSummary]:
+        """The newest runs of a tenant, newest first."""
+        query = select(RunRow).where(RunRow.organization_id == organization_id).order_by(RunRow.id.desc()).limit(limit)
+        with translated_errors("reading the run log"), Session(self._engine) as session:
+            return [run_of(row) for row in session.scalars(query)]
+
+    def run_events(self, run_id: int) -> list[Event]:
+        """The events of one run, in the order they were recorded."""
+        query = select(RunEventRow).where(RunEventRow.run_id == run_id).order_by(RunEventRow.id)
+        with translated_errors("reading run events"), Session(self._engine) as session:
+            return [event_of(row) for row in session.scalars(query)]
+
+    # -- run locks ---------------------------------------------------------------------------------
+
+    def acquire_run_lock(self, organization_id: int, holder: str, ttl_s: float) -> bool:
+        """Takes the tenant's run lock for `holder`; False when another holder has it.
+
+        PostgreSQL: an advisory lock on a connection held until release (`ttl_s` unused).
+        SQLite: a lease row valid for `ttl_s` seconds, taken over by others once it has expired.
+        """
+        with translated_errors("taking the run lock"):
+            return self._locks.acquire(organization_id, holder, ttl_s)
+
+    def renew_run_lock(self, organization_id: int, holder: str, ttl_s: float) -> bool:
+        """Extends `holder`'s lease by `ttl_s` from now; False when the lock is no longer `holder`'s."""
+        with translated_errors("renewing the run lock"):
+            return self._locks.renew(organization_id, holder, ttl_s)
+
+    def release_run_lock(self, organization_id: int, holder: str) -> None:
+        """Gives the lock up; does nothing when `holder` does not have it."""
+        with translated_errors("releasing the run lock"):
+            self._locks.release(organization_id, holder)
+
+    @contextmanager
+    def run_lock(self, organization_id: int, holder: str, ttl_s: float = 900) -> Iterator[bool]:
+        """Holds the tenant's run lock for the block; yields whether it was taken (released on exit if so)."""
+        taken = self.acquire_run_lock(organization_id, holder, ttl_s)
+        try:
+            yield taken
+        finally:
+            if taken:
+                self.release_run_lock(organization_id, holder)
+
+    # -- tenant settings ---------------------------------------------------------------------------
+
+    def settings_rows(self) -> list[TenantConfig]:
+        """Every tenant's `procountor_settings` row, enabled or not, by organization id."""
+        with translated_errors("reading tenant settings"), Session(self._engine) as session:
+            return read_tenant_configs(session)
+
+    def settings_row(self, organization_id: int) -> TenantConfig | None:
+        """One tenant's settings row, or None."""
+        with translated_errors("reading tenant settings"), Session(self._engine) as session:
+            return next(iter(read_tenant_configs(session, organization_id)), None)
+
+    def save_settings(self, config: TenantConfig) -> None:
+        """Inserts or overwrites a tenant's settings row (its `created_at` is kept)."""
+        with translated_errors("saving tenant settings"), self._write() as session:
+            write_tenant_config(session, config, self._now())
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with Session(self._engine) as session, session.begin():
+            yield session

@@ -1,0 +1,1 @@
+"""Tests of the SQL adapter: Spotilla's registers and the integration's own tables."""

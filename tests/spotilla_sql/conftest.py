@@ -1,0 +1,69 @@
+"""Every test here runs on SQLite, and on PostgreSQL when one is reachable (see `tests/dbutil.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from dbutil import postgres_engine, sqlite_engine
+from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
+from spotilla_procountor.adapters.spotilla_sql.repository import SqlSpotillaRepository
+from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
+
+from .seed import Seed
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        engine = sqlite_engine(tmp_path)
+        yield engine
+        engine.dispose()
+    else:
+        with postgres_engine() as engine:
+            yield engine
+
+
+@pytest.fixture
+def engine(empty_engine: Engine) -> Engine:
+    """An engine on a fully migrated database."""
+    upgrade_database(empty_engine)
+    return empty_engine
+
+
+class SteppingClock:
+    """A clock that stands still until moved."""
+
+    def __init__(self) -> None:
+        self.moment = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, seconds: float) -> None:
+        self.moment += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> SteppingClock:
+    return SteppingClock()
+
+
+@pytest.fixture
+def repository(engine: Engine, clock: SteppingClock) -> SqlSpotillaRepository:
+    return SqlSpotillaRepository(engine, clock=clock)
+
+
+@pytest.fixture
+def store(engine: Engine, clock: SteppingClock) -> SqlStateStore:
+    return SqlStateStore(engine, clock=clock)
+
+
+@pytest.fixture
+def seed(engine: Engine) -> Seed:
+    return Seed(engine)

@@ -1,0 +1,136 @@
+"""Only one run per tenant at a time: whoever holds the tenant's run lock runs; the others do not start."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from dbutil import postgres_engine, sqlite_engine
+from spotilla_procountor.adapters.spotilla_sql.engine import make_engine
+from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
+from spotilla_procountor.adapters.spotilla_sql.run_lock import ADVISORY_NAMESPACE, LeaseRunLocks
+from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
+
+from .conftest import SteppingClock
+
+
+@pytest.fixture
+def org() -> int:
+    """A tenant id of its own: PostgreSQL advisory locks are shared by every schema of the database."""
+    return random.randint(1_000_000, 2**31 - 1)
+
+
+@pytest.fixture
+def rival(engine: Engine, clock: SteppingClock) -> SqlStateStore:
+    """Another scheduler process's store on the same database."""
+    return SqlStateStore(engine, clock=clock)
+
+
+def test_a_second_holder_does_not_get_the_lock_until_the_first_releases_it(
+    store: SqlStateStore, rival: SqlStateStore, org: int
+) -> None:
+    assert store.acquire_run_lock(org, "worker-a", ttl_s=60)
+    assert not rival.acquire_run_lock(org, "worker-b", ttl_s=60)
+    assert rival.acquire_run_lock(org + 1, "worker-b", ttl_s=60)  # another tenant runs freely
+
+    store.release_run_lock(org, "worker-a")
+
+    assert rival.acquire_run_lock(org, "worker-b", ttl_s=60)
+    rival.release_run_lock(org, "worker-b")
+    rival.release_run_lock(org + 1, "worker-b")
+
+
+def test_taking_a_lock_one_already_holds_succeeds(store: SqlStateStore, org: int) -> None:
+    assert store.acquire_run_lock(org, "worker-a", ttl_s=60)
+    assert store.acquire_run_lock(org, "worker-a", ttl_s=60)
+    store.release_run_lock(org, "worker-a")
+
+
+def test_releasing_someone_elses_lock_does_nothing(store: SqlStateStore, rival: SqlStateStore, org: int) -> None:
+    assert store.acquire_run_lock(org, "worker-a", ttl_s=60)
+
+    rival.release_run_lock(org, "worker-b")
+
+    assert not rival.acquire_run_lock(org, "worker-b", ttl_s=60)
+    store.release_run_lock(org, "worker-a")
+
+
+def test_the_run_lock_block_releases_the_lock_even_when_the_run_fails(
+    store: SqlStateStore, rival: SqlStateStore, org: int
+) -> None:
+    with pytest.raises(RuntimeError), store.run_lock(org, "worker-a", ttl_s=60) as taken:
+        assert taken
+        with rival.run_lock(org, "worker-b", ttl_s=60) as rival_taken:
+            assert not rival_taken
+        raise RuntimeError("the run broke")
+
+    with rival.run_lock(org, "worker-b", ttl_s=60) as rival_taken:
+        assert rival_taken
+
+
+def test_an_expired_lease_is_taken_over(engine: Engine, clock: SteppingClock, org: int) -> None:
+    locks = LeaseRunLocks(engine, clock.now)
+    assert locks.acquire(org, "worker-a", ttl_s=60)
+
+    clock.advance(59)
+    assert not locks.acquire(org, "worker-b", ttl_s=60)
+    clock.advance(2)
+    assert locks.acquire(org, "worker-b", ttl_s=60)
+
+    assert not locks.renew(org, "worker-a", ttl_s=60)
+    locks.release(org, "worker-a")
+    assert not locks.acquire(org, "worker-a", ttl_s=60)
+
+
+def test_a_renewed_lease_stays_with_its_holder(engine: Engine, clock: SteppingClock, org: int) -> None:
+    locks = LeaseRunLocks(engine, clock.now)
+    assert locks.acquire(org, "worker-a", ttl_s=60)
+
+    clock.advance(50)
+    assert locks.renew(org, "worker-a", ttl_s=60)
+    clock.advance(50)
+
+    assert not locks.acquire(org, "worker-b", ttl_s=60)
+
+
+def test_sqlite_run_locks_are_leases(tmp_path: Path, clock: SteppingClock, org: int) -> None:
+    engine = sqlite_engine(tmp_path)
+    upgrade_database(engine)
+    store, rival = SqlStateStore(engine, clock=clock), SqlStateStore(engine, clock=clock)
+    assert store.acquire_run_lock(org, "worker-a", ttl_s=60)
+
+    clock.advance(61)
+
+    assert rival.acquire_run_lock(org, "worker-b", ttl_s=60)
+    assert not store.renew_run_lock(org, "worker-a", ttl_s=60)
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_postgres_advisory_lock_excludes_another_engine_and_dies_with_its_connection(org: int) -> None:
+    with postgres_engine() as engine:
+        upgrade_database(engine)
+        other_engine = make_engine(engine.url)
+        try:
+            store, rival = SqlStateStore(engine), SqlStateStore(other_engine)
+            assert store.acquire_run_lock(org, "worker-a", ttl_s=1)
+            assert not rival.acquire_run_lock(org, "worker-b", ttl_s=1)
+            assert store.renew_run_lock(org, "worker-a", ttl_s=1)
+
+            _kill_lock_holder(other_engine, org)  # the scheduler process holding it died
+
+            assert rival.acquire_run_lock(org, "worker-b", ttl_s=1)
+            assert not store.renew_run_lock(org, "worker-a", ttl_s=1)
+            rival.release_run_lock(org, "worker-b")
+        finally:
+            other_engine.dispose()
+
+
+def _kill_lock_holder(engine: Engine, org: int) -> None:
+    find = text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = :ns AND objid = :org AND granted")
+    with engine.connect() as conn:
+        pid = conn.execute(find, {"ns": ADVISORY_NAMESPACE, "org": org}).scalar_one()
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
