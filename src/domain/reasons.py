@@ -54,7 +54,7 @@ _SENTENCES: dict[ReasonCode, str] = {
         "The customer could not be created in Procountor ({detail}); the task waits until it can be."
     ),
     ReasonCode.DUPLICATE_CUSTOMER: (
-        "Customer {customer_id} has the same business ID as customer {other_id}, which is already linked to "
+        "Customer {customer_id} has the same business ID as customer {other_id}, which is the one linked to "
         "Procountor; merge the two in Spotilla."
     ),
     ReasonCode.FIELD_INVALID: "{what}: {detail}",

@@ -77,7 +77,8 @@ def push_customers(ctx: CycleContext, pulled: list[Partner]) -> None:
         if link.state == LinkState.LINKED and link.procountor_id is not None
     }
     todo: list[tuple[Customer, NewPartner, Link | None]] = []
-    for customer in ctx.customers.values():
+    planned: dict[str, int] = {}  # business ID → the customer whose partner this cycle creates
+    for customer in sorted(ctx.customers.values(), key=lambda c: c.id):
         link = links.get(customer.id)
         if link and link.state == LinkState.LINKED and link.procountor_id is not None:
             ctx.partner_links[customer.id] = link.procountor_id
@@ -95,11 +96,17 @@ def push_customers(ctx: CycleContext, pulled: list[Partner]) -> None:
             reason = Reason.of(ReasonCode.DUPLICATE_CUSTOMER, customer_id=customer.id, other_id=claimed[existing])
             _hold_back(ctx, customer, [reason], link)
             continue
+        first = planned.get(plan.business_id)
+        if existing is None and first is not None:
+            reason = Reason.of(ReasonCode.DUPLICATE_CUSTOMER, customer_id=customer.id, other_id=first)
+            _hold_back(ctx, customer, [reason], link)
+            continue
         if existing is not None:
             claimed[existing] = customer.id
             _save(ctx, customer.id, LinkState.LINKED, existing, fingerprint=_customer_fingerprint(customer))
             ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.LINKED, procountor_id=existing)
             continue
+        planned[plan.business_id] = customer.id
         todo.append((customer, plan, link))
     for_each(todo, lambda item: _create_partner(ctx, *item), workers=ctx.options.workers, stop=ctx.options.stop)
 

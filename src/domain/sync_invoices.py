@@ -14,7 +14,6 @@ from spotilla_procountor.domain.eligibility import TaskContext, reasons_held_bac
 from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorRejected
 from spotilla_procountor.domain.invoicing import InvoiceTerms, draft_invoice
 from spotilla_procountor.domain.keys import fingerprint, invoice_key
-from spotilla_procountor.domain.master_data import customer_fields
 from spotilla_procountor.domain.model import Task
 from spotilla_procountor.domain.reasons import Reason, ReasonCode
 from spotilla_procountor.domain.state import EntityKind, Outcome, TransferRecord, TransferState
@@ -28,7 +27,7 @@ def _task_fingerprint(ctx: CycleContext, task: Task) -> str:
     """Digest of everything the invoice is made from; a refused task is retried only when it changes."""
     customer = ctx.customers.get(task.customer_id or -1)
     used = [(tp.product_id, tp.quantity, ctx.products.get(tp.product_id)) for tp in task.products]
-    return fingerprint(task.status, task.order_number, task.completed_at, customer and customer_fields(customer), used)
+    return fingerprint(task.status, task.order_number, task.completed_at, customer, used)
 
 
 def _reasons(ctx: CycleContext, task: Task, record: TransferRecord | None) -> list[Reason]:
