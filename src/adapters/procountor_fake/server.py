@@ -17,6 +17,8 @@ class _Handler(BaseHTTPRequestHandler):
     """Translates one HTTP exchange to and from the fake; timeouts sleep, drops close silently."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, each answer waits ~40 ms for an ACK.
+    disable_nagle_algorithm = True
     server: "_FakeHTTPServer"
 
     def _dispatch(self) -> None:

@@ -1,0 +1,123 @@
+"""The HTTP exchange under the gateway: one httpx client, the in-flight cap, the rate limit, retries."""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorError
+
+from .errors import Verdict, certainly_not_sent, error_for, transport_error, verdict
+from .ratelimit import RateLimiter
+from .retry import RetryPolicy, parse_retry_after
+
+log = logging.getLogger("spotilla_procountor.procountor")
+
+
+def require_safe_url(base_url: str, *, in_process: bool) -> None:
+    """Refuses plain http unless the host is loopback or the transport is in-process (secrets travel here)."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError("base_url must be an absolute http(s) URL, e.g. https://pts-api.procountor.com")
+    if parts.scheme == "https" or in_process or _is_loopback(parts.hostname):
+        return
+    raise ValueError("base_url must use https:// (plain http is allowed only for a loopback host or a test transport)")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def network_transport(max_in_flight: int) -> httpx.HTTPTransport:
+    """A pooled transport; TCP_NODELAY because httpx writes headers and body separately, and Nagle's
+    algorithm would hold the body back until the server's delayed ACK (about 40 ms per call)."""
+    return httpx.HTTPTransport(
+        limits=httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight),
+        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+    )
+
+
+class Exchange:
+    """Sends requests: at most `max_in_flight` at once, each admitted by the shared rate limiter.
+
+    Retries follow `policy`. A create (`create=True`) is re-sent only when it certainly did not reach
+    Procountor's logic: the connection was never made, or Procountor answered 429. After a 5xx, a read
+    timeout or a dropped connection the object may exist, so OutcomeUnknown is raised at once.
+    """
+
+    def __init__(
+        self,
+        *,
+        client: httpx.Client,
+        limiter: RateLimiter,
+        max_in_flight: int,
+        policy: RetryPolicy,
+        sleep: Callable[[float], None],
+        clock: Callable[[], datetime],
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._limiter = limiter
+        self._in_flight = threading.BoundedSemaphore(max_in_flight)
+        self._policy = policy
+        self._sleep = sleep
+        self._clock = clock
+        self._monotonic = monotonic
+
+    def send(self, request: Callable[[], httpx.Request], what: str, *, create: bool) -> httpx.Response:
+        """The first answer that is not transient, after retries; raises OutcomeUnknown/TemporarilyUnavailable."""
+        for retry_number in itertools.count():
+            try:
+                response = self._send_once(request(), what)
+            except httpx.RequestError as exc:
+                if create and not certainly_not_sent(exc):
+                    raise OutcomeUnknown(f"{what} was sent but its answer was lost ({type(exc).__name__})") from exc
+                self._pause(retry_number, None, transport_error(exc, what))
+                continue
+            if verdict(response.status_code) is not Verdict.RETRY:
+                return response
+            if create and response.status_code != 429:
+                raise OutcomeUnknown(
+                    f"Procountor answered {response.status_code} to {what}; the object may have been created"
+                )
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock())
+            self._pause(retry_number, retry_after, error_for(response, what))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pause(self, retry_number: int, retry_after: float | None, give_up: ProcountorError) -> None:
+        """Sleeps before the next try, or raises `give_up` when the policy has no retry left."""
+        wait = self._policy.wait(retry_number, retry_after)
+        if wait is None:
+            raise give_up
+        log.debug("retry %d in %.2f s: %s", retry_number + 1, wait, give_up)
+        self._sleep(wait)
+
+    def _send_once(self, request: httpx.Request, what: str) -> httpx.Response:
+        """One HTTP exchange under the in-flight cap and the rate limit; logs method, path, status, time."""
+        with self._in_flight:
+            self._limiter.acquire()
+            started = self._monotonic()
+            try:
+                response = self._client.send(request)
+            except httpx.RequestError as exc:
+                log.debug("%s -> %s after %.0f ms", what, type(exc).__name__, self._elapsed_ms(started))
+                raise
+            log.debug("%s -> %d in %.0f ms", what, response.status_code, self._elapsed_ms(started))
+            return response
+
+    def _elapsed_ms(self, started: float) -> float:
+        return (self._monotonic() - started) * 1000
