@@ -284,3 +284,28 @@ def test_nothing_raw_escapes_a_garbled_row(connect):
 
     with pytest.raises(ProcountorError):
         list(connect(server).list_partners())
+
+
+def test_verify_credentials_accepts_good_and_refuses_wrong_credentials_without_showing_them() -> None:
+    from spotilla_procountor.adapters.procountor_fake import FakeProcountor
+    from spotilla_procountor.adapters.procountor_http import HttpProcountorGateway
+    from spotilla_procountor.domain.errors import AuthenticationFailed
+
+    fake = FakeProcountor()
+
+    def gateway(secret: str) -> HttpProcountorGateway:
+        return HttpProcountorGateway(
+            base_url="http://fake.invalid",
+            client_id="demo-client",
+            client_secret=secret,
+            api_key="demo-api-key",
+            transport=fake.transport(),
+            sleep=lambda _s: None,
+        )
+
+    with gateway("demo-secret") as good:
+        good.verify_credentials()
+    with gateway("wrong-secret-123") as bad, pytest.raises(AuthenticationFailed) as refused:
+        bad.verify_credentials()
+    assert "wrong-secret-123" not in str(refused.value)
+    assert [route for route in fake.route_counts] == ["POST /oauth/token"]

@@ -103,6 +103,10 @@ class HttpProcountorGateway:
         """Closes the connection pool."""
         self._http.close()
 
+    def verify_credentials(self) -> None:
+        """One token request; raises AuthenticationFailed when Procountor refuses the credentials."""
+        self._tokens.current()
+
     def __repr__(self) -> str:
         return (
             f"HttpProcountorGateway(base_url={self._base_url!r}, api_prefix={self._prefix!r}, "

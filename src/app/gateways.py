@@ -1,0 +1,63 @@
+"""Builds each tenant's Procountor gateway: its own credentials, one shared rate limit per credential."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+import httpx
+
+from spotilla_procountor.adapters.procountor_http import HttpProcountorGateway, RateLimiter
+from spotilla_procountor.app.settings import PROCOUNTOR_HOSTS, Settings
+
+FAKE_BASE_URL = "http://fake-procountor.invalid"
+
+
+def base_url_for(environment: str) -> str:
+    """`test`, `production` or an explicit URL (e.g. a fake Procountor on loopback)."""
+    if environment in PROCOUNTOR_HOSTS:
+        return PROCOUNTOR_HOSTS[environment]
+    if environment.startswith(("http://", "https://")):
+        return environment.rstrip("/")
+    raise ValueError(f"unknown Procountor environment {environment!r}: use test, production or a URL")
+
+
+class GatewayFactory:
+    """One gateway per tenant and run; gateways of the same credential share one rate limiter."""
+
+    def __init__(self, *, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
+        self._settings = settings
+        self._transport = transport
+        self._limiters: dict[str, RateLimiter] = {}
+        self._lock = threading.Lock()
+
+    def _limiter(self, base_url: str, client_id: str, api_key: str) -> RateLimiter:
+        key = hashlib.sha256(f"{base_url}\0{client_id}\0{api_key}".encode()).hexdigest()
+        with self._lock:
+            if key not in self._limiters:
+                self._limiters[key] = RateLimiter(int(self._settings.rate_limit_per_s))
+            return self._limiters[key]
+
+    def gateway(
+        self,
+        *,
+        environment: str,
+        client_id: str,
+        client_secret: str,
+        api_key: str,
+        bank_account: str | None = None,
+    ) -> HttpProcountorGateway:
+        """A gateway for one tenant's credentials; close it (or use it as a context manager) after the run."""
+        base_url = FAKE_BASE_URL if self._transport is not None else base_url_for(environment)
+        return HttpProcountorGateway(
+            base_url=base_url,
+            api_prefix=self._settings.procountor_api_prefix,
+            client_id=client_id,
+            client_secret=client_secret,
+            api_key=api_key,
+            bank_account=bank_account,
+            rate_limiter=self._limiter(base_url, client_id, api_key),
+            max_in_flight=self._settings.max_in_flight,
+            timeout=self._settings.request_timeout_s,
+            transport=self._transport,
+        )

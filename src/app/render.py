@@ -1,0 +1,142 @@
+"""Tables a person reads: what a run did, what is held back and why, how the tenants stand."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from rich.console import Console
+from rich.table import Table
+
+from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
+from spotilla_procountor.domain.invoicing import HELSINKI
+from spotilla_procountor.domain.state import (
+    EntityKind,
+    Event,
+    Link,
+    LinkState,
+    Outcome,
+    RunSummary,
+    TransferRecord,
+    TransferState,
+)
+from spotilla_procountor.domain.sync import SyncReport
+
+FLOWS = ("products", "customers_out", "partners_in", "invoices")
+FLOW_TITLES = {
+    "products": "Products → Procountor",
+    "customers_out": "Customers → Procountor",
+    "partners_in": "Partners → Spotilla",
+    "invoices": "Invoices → Procountor",
+}
+OUTCOMES = [o.value for o in Outcome]
+
+
+def local(moment: datetime | None) -> str:
+    """A moment as a Finnish reader expects it."""
+    return moment.astimezone(HELSINKI).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def counts_table(counts: dict[str, int], title: str) -> Table:
+    """Counts per flow and outcome."""
+    used = [o for o in OUTCOMES if any(counts.get(f"{f}.{o}") for f in FLOWS)]
+    table = Table(title=title)
+    table.add_column("Flow")
+    for outcome in used or ["CREATED"]:
+        table.add_column(outcome.replace("_", " ").lower(), justify="right")
+    for flow in FLOWS:
+        table.add_row(FLOW_TITLES[flow], *[str(counts.get(f"{flow}.{o}", 0)) for o in used or ["CREATED"]])
+    return table
+
+
+def problems_table(events: Iterable[Event], title: str) -> Table | None:
+    """Items held back or failed in a run, with the reason a person can act on."""
+    rows = [e for e in events if e.outcome in (Outcome.HELD_BACK, Outcome.FAILED)]
+    if not rows:
+        return None
+    table = Table(title=title, show_lines=False)
+    for name in ("What", "Spotilla id", "Outcome", "Reason"):
+        table.add_column(name, overflow="fold")
+    for e in rows:
+        table.add_row(
+            e.kind.lower(), str(e.spotilla_id), e.outcome.replace("_", " ").lower(), f"{e.reason_code}: {e.message}"
+        )
+    return table
+
+
+def print_report(console: Console, report: SyncReport) -> None:
+    """What one cycle did (or would do, in a dry run)."""
+    kind = "Dry run (nothing was written)" if report.dry_run else f"Run {report.run_id}"
+    console.print(counts_table(report.counts, f"Organization {report.organization_id}: {kind}: {report.status}"))
+    if report.error:
+        console.print(f"[bold red]{report.error}[/]")
+    table = problems_table(report.events, "Held back or failed in this run")
+    if table is not None:
+        console.print(table)
+
+
+def runs_table(runs: list[RunSummary], interval: timedelta) -> Table:
+    table = Table(title="Last runs")
+    for name in ("Run", "Started (Helsinki)", "Took", "Status", "Created", "Updated", "Held back", "Failed", "Error"):
+        table.add_column(name, overflow="fold")
+    for run in runs:
+        totals: Counter[str] = Counter()
+        for key, n in run.counts.items():
+            totals[key.split(".", 1)[-1]] += n
+        took = f"{(run.finished_at - run.started_at).total_seconds():.1f} s" if run.finished_at else "running"
+        table.add_row(
+            str(run.id),
+            local(run.started_at),
+            took,
+            run.status,
+            str(totals["CREATED"] + totals["LINKED"] + totals["ADOPTED"]),
+            str(totals["UPDATED"]),
+            str(totals["HELD_BACK"]),
+            str(totals["FAILED"]),
+            run.error or "",
+        )
+    if runs:
+        table.caption = f"Next scheduled run about {local(runs[0].started_at + interval)} (every {interval})"
+    return table
+
+
+def held_back_table(transfers: Iterable[TransferRecord], links: Iterable[Link]) -> Table | None:
+    """Everything currently waiting, with its reasons: tasks, customers and products."""
+    table = Table(title="Held back or failed now")
+    for name in ("What", "Spotilla id", "State", "Reasons"):
+        table.add_column(name, overflow="fold")
+    waiting = (TransferState.HELD_BACK, TransferState.FAILED, TransferState.PENDING, TransferState.SENT)
+    for record in sorted(transfers, key=lambda r: r.task_id):
+        if record.state in waiting:
+            table.add_row(
+                "task",
+                str(record.task_id),
+                record.state.lower(),
+                "\n".join(record.reasons) or "in doubt; looked up next run",
+            )
+    for link in sorted(links, key=lambda lk: (lk.kind, lk.spotilla_id)):
+        if link.state in (LinkState.HELD_BACK, LinkState.FAILED, LinkState.PENDING):
+            table.add_row(
+                link.kind.lower(),
+                str(link.spotilla_id),
+                link.state.lower(),
+                link.reason or "in doubt; looked up next run",
+            )
+    return table if table.row_count else None
+
+
+def tenants_table(configs: Iterable[TenantConfig]) -> Table:
+    """Tenants and their switches; never a secret."""
+    table = Table(title="Tenants")
+    for name in ("Organization", "Enabled", "Policy", "Procountor", "Client id", "Credentials"):
+        table.add_column(name)
+    for c in configs:
+        stored = "stored encrypted" if c.client_secret_enc and c.api_key_enc else "missing"
+        table.add_row(
+            str(c.organization_id), "yes" if c.enabled else "no", c.policy, c.environment, c.client_id or "—", stored
+        )
+    return table
+
+
+__all__ = ["EntityKind", "held_back_table", "print_report", "runs_table", "tenants_table"]

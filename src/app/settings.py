@@ -1,0 +1,45 @@
+"""Service settings from environment variables (prefix SPOTILLA_PROCOUNTOR_) and an optional .env file."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROCOUNTOR_HOSTS = {
+    "test": "https://pts-api.procountor.com",
+    "production": "https://api.procountor.com",
+}
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; read once, in the composition root."""
+
+    model_config = SettingsConfigDict(env_prefix="SPOTILLA_PROCOUNTOR_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///spotilla-procountor.sqlite3",
+        description="SQLAlchemy URL of Spotilla's database; the integration keeps its own tables there too.",
+    )
+    procountor_adapter: Literal["http", "fake"] = Field(
+        "http", description="`http` talks to Procountor; `fake` uses an in-process fake Procountor (demos, tests)."
+    )
+    procountor_api_prefix: str = Field(
+        "/api", description="API version path: /api, /latest/api, /supported/api, /vYYMM/api."
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Fernet key that encrypts tenants' Procountor credentials at rest (`spotilla-procountor keygen`).",
+    )
+    interval_minutes: float = Field(30, gt=0, description="Minutes between two cycles of a tenant.")
+    tenant_concurrency: int = Field(4, ge=1, description="Tenants synced at the same time.")
+    rate_limit_per_s: float = Field(20, gt=0, description="Requests per second per Procountor credential.")
+    max_in_flight: int = Field(8, ge=1, description="Requests to Procountor under way at once per credential.")
+    sync_workers: int = Field(8, ge=1, description="Creates under way at once within one tenant's cycle.")
+    request_timeout_s: float = Field(30, gt=0, description="Seconds before a Procountor request times out.")
+    lock_ttl_s: float = Field(900, gt=0, description="Seconds a SQLite run lease lasts without renewal.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="`text` (key=value) for people, `json` for machines."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")

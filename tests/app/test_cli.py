@@ -1,0 +1,130 @@
+"""The command line against a real SQLite file and the fake Procountor served on loopback."""
+
+from __future__ import annotations
+
+import base64
+import sqlite3
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from spotilla_procountor.adapters.procountor_fake import FakeProcountor
+from spotilla_procountor.app.cli import app
+from spotilla_procountor.app.credentials import new_key
+from spotilla_procountor.app.demo import run_demo
+
+SECRET = "canary-secret-5b1f0e"
+API_KEY = "canary-apikey-93c2aa"
+pytestmark = pytest.mark.loopback
+
+
+@pytest.fixture
+def procountor() -> Iterator[tuple[FakeProcountor, str]]:
+    fake = FakeProcountor(client_id="cli-client", client_secret=SECRET, api_key=API_KEY)
+    with fake.serve() as served:
+        yield fake, served.url
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    database = tmp_path / "spotilla.sqlite3"
+    monkeypatch.setenv("SPOTILLA_PROCOUNTOR_DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("SPOTILLA_PROCOUNTOR_SECRET_KEY", new_key())
+    monkeypatch.setenv("COLUMNS", "200")  # tables are not folded, so words can be looked for
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    return database
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def enable(url: str, secret: str = SECRET) -> tuple[int, str]:
+    return invoke(
+        "tenants", "enable", "1", "--client-id", "cli-client", "--client-secret", secret,
+        "--api-key", API_KEY, "--environment", url, "--bank-account", "FI4950009420028730",
+    )  # fmt: skip
+
+
+def seeded(database: Path) -> None:
+    assert invoke("db", "upgrade")[0] == 0
+    assert invoke("demo-data", "--organization", "1", "--customers", "12", "--tasks", "20", "--seed", "3")[0] == 0
+
+
+def all_text_in(database: Path) -> str:
+    with sqlite3.connect(database) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return "\n".join(repr(row) for t in tables for row in conn.execute(f'SELECT * FROM "{t}"'))
+
+
+def secret_forms(*secrets: str) -> list[str]:
+    forms = []
+    for secret in secrets:
+        forms += [secret, urllib.parse.quote(secret), base64.b64encode(secret.encode()).decode()]
+    return forms
+
+
+def test_wrong_credentials_are_refused_plainly_and_nothing_is_stored(env: Path, procountor) -> None:
+    seeded(env)
+    code, output = enable(procountor[1], secret="not-the-secret")
+    assert code == 2
+    assert "not switched on" in output and "refused" in output.lower()
+    assert "not-the-secret" not in output
+    assert "cli-client" not in all_text_in(env)
+
+
+def test_secrets_never_appear_in_clear_in_output_or_database(env: Path, procountor) -> None:
+    seeded(env)
+    outputs = [enable(procountor[1])[1], invoke("tenants", "list")[1], invoke("sync")[1], invoke("status")[1]]
+    stored = all_text_in(env)
+    assert "cli-client" in stored  # the tenant really is stored
+    for form in secret_forms(SECRET, API_KEY):
+        assert form not in stored
+        assert all(form not in out for out in outputs)
+
+
+def test_missing_secret_key_names_the_setting(env: Path, procountor, monkeypatch: pytest.MonkeyPatch) -> None:
+    seeded(env)
+    monkeypatch.delenv("SPOTILLA_PROCOUNTOR_SECRET_KEY")
+    code, output = enable(procountor[1])
+    assert code == 2
+    assert "SPOTILLA_PROCOUNTOR_SECRET_KEY" in output
+
+
+def test_dry_run_changes_nothing_in_either_system(env: Path, procountor) -> None:
+    fake, url = procountor
+    seeded(env)
+    assert enable(url)[0] == 0
+    before_db, before_fake = all_text_in(env), (fake.partners(), fake.products(), fake.invoices())
+    code, output = invoke("sync", "--organization", "1", "--dry-run")
+    assert code == 0, output
+    assert "would create" in output  # it did find work to describe
+    assert all_text_in(env) == before_db
+    assert (fake.partners(), fake.products(), fake.invoices()) == before_fake
+
+
+def test_sync_then_status_shows_runs_and_held_back_reasons(env: Path, procountor) -> None:
+    fake, url = procountor
+    seeded(env)
+    assert enable(url)[0] == 0
+    code, output = invoke("sync", "--organization", "1")
+    assert code == 0, output
+    assert fake.invoices() and {i["status"] for i in fake.invoices()} == {"UNFINISHED"}
+    code, status = invoke("status", "--organization", "1")
+    assert code == 0
+    assert "SUCCEEDED" in status and "Next scheduled run" in status
+    assert "BUSINESS_ID" in status or "NO_CUSTOMER" in status  # demo data always holds some back
+
+
+def test_demo_tells_the_story_and_exits_zero(tmp_path: Path) -> None:
+    console = Console(record=True, width=120)
+    assert run_demo(console, workdir=tmp_path) == 0
+    text = console.export_text()
+    assert "Demo finished." in text
+    assert "1 customer updated from Procountor" in text
+    assert "created 0 new objects" in text
