@@ -83,7 +83,7 @@ def test_the_limiter_admits_at_most_n_in_any_second_and_keeps_pace():
         admitted.append(simulated.now)
 
     assert _most_in_any_window(admitted) == 20
-    assert admitted[-1] == pytest.approx(49 * 1.05, abs=0.01)  # 50 windows of 20, each 1 s plus slack
+    assert admitted[-1] == pytest.approx(49 * 1.15, abs=0.01)  # 50 windows of 20, each 1 s plus slack
 
 
 def test_gateways_sharing_a_limiter_share_the_limit_token_requests_included():

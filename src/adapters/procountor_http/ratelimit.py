@@ -21,7 +21,7 @@ class RateLimiter:
         self,
         per_second: int = 20,
         *,
-        slack_s: float = 0.05,
+        slack_s: float = 0.15,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
