@@ -28,11 +28,6 @@ def run_context(**fields: object) -> Iterator[None]:
         _run.reset(token)
 
 
-def current_run_context() -> contextvars.Context:
-    """A copy of the current context, to run worker-thread code with the same run id."""
-    return contextvars.copy_context()
-
-
 def mask(text: str) -> str:
     return _SECRETS.sub(r"\1***", text)
 

@@ -12,7 +12,6 @@ from rich.table import Table
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
 from spotilla_procountor.domain.invoicing import HELSINKI
 from spotilla_procountor.domain.state import (
-    EntityKind,
     Event,
     Link,
     LinkState,
@@ -137,6 +136,3 @@ def tenants_table(configs: Iterable[TenantConfig]) -> Table:
             str(c.organization_id), "yes" if c.enabled else "no", c.policy, c.environment, c.client_id or "—", stored
         )
     return table
-
-
-__all__ = ["EntityKind", "held_back_table", "print_report", "runs_table", "tenants_table"]

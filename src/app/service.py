@@ -86,7 +86,7 @@ class TenantService:
         return config
 
     def disable(self, organization_id: int) -> None:
-        config = self._config(organization_id)
+        config = self.config(organization_id)
         self._state.save_settings(replace(config, enabled=False))
 
     def list(self) -> list[TenantConfig]:
@@ -99,7 +99,8 @@ class TenantService:
             config.client_id, self._cipher.decrypt(config.client_secret_enc), self._cipher.decrypt(config.api_key_enc)
         )
 
-    def _config(self, organization_id: int) -> TenantConfig:
+    def config(self, organization_id: int) -> TenantConfig:
+        """The tenant's stored configuration; a clear error when it never switched the integration on."""
         found = self._state.settings_row(organization_id)
         if found is None:
             raise TenantNotConfigured(
@@ -107,9 +108,6 @@ class TenantService:
                 f"use `spotilla-procountor tenants enable {organization_id} …`"
             )
         return found
-
-    def config(self, organization_id: int) -> TenantConfig:
-        return self._config(organization_id)
 
 
 def _holder() -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -112,7 +111,7 @@ class DryRunStateStore:
         return merged
 
     def save_transfer(self, record: TransferRecord) -> None:
-        self._transfers[record.task_id] = replace(record)
+        self._transfers[record.task_id] = record
 
     def partner_mirror(self, organization_id: int) -> Mapping[int, PartnerMirrorEntry]:
         return self._inner.partner_mirror(organization_id)

@@ -12,7 +12,7 @@ from spotilla_procountor.domain.model import Customer, IntegrationSettings, Prod
 from spotilla_procountor.domain.ports import Clock, ProcountorGateway, SpotillaRepository, StateStore
 from spotilla_procountor.domain.reasons import Reason
 from spotilla_procountor.domain.recorder import RunRecorder
-from spotilla_procountor.domain.state import Event
+from spotilla_procountor.domain.state import Event, PartnerMirrorEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,5 +50,7 @@ class CycleContext:
     partner_links: dict[int, int] = field(default_factory=dict)
     """Spotilla customer id → Procountor partner id."""
     customer_problems: dict[int, list[Reason]] = field(default_factory=dict)
+    partner_mirror: dict[int, PartnerMirrorEntry] = field(default_factory=dict)
+    """The partners remembered before this cycle's pull, read once per cycle."""
     partner_high_water: datetime | None = None
     """Newest partner version in this cycle's pull (Procountor's clock); the next pull starts near it."""

@@ -43,8 +43,8 @@ def pull_partner_changes(ctx: CycleContext) -> list[Partner]:
     since = watermark - ctx.options.partner_pull_overlap if watermark else None
     changed = list(ctx.procountor.list_partners(changed_since=since))
     ctx.partner_high_water = max((p.version for p in changed if p.version), default=None)
-    mirror = ctx.state.partner_mirror(ctx.organization_id)
-    return [p for p in changed if (m := mirror.get(p.id)) is None or m.version != p.version]
+    ctx.partner_mirror = dict(ctx.state.partner_mirror(ctx.organization_id))
+    return [p for p in changed if (m := ctx.partner_mirror.get(p.id)) is None or m.version != p.version]
 
 
 def remember_pulled(ctx: CycleContext, pulled: list[Partner]) -> None:
@@ -59,7 +59,7 @@ def remember_pulled(ctx: CycleContext, pulled: list[Partner]) -> None:
 def _partners_by_business_id(ctx: CycleContext, pulled: list[Partner]) -> dict[str, int]:
     """Known partners by business ID (lowest id first), from the mirror and this cycle's pull."""
     by_business_id: dict[str, int] = {}
-    entries = [*ctx.state.partner_mirror(ctx.organization_id).values()]
+    entries = [*ctx.partner_mirror.values()]
     entries += [PartnerMirrorEntry(p.id, business_id_key(p.business_id), p.version) for p in pulled]
     for entry in sorted(entries, key=lambda e: e.partner_id):
         if entry.business_id:

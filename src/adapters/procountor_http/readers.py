@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -47,19 +48,13 @@ def partner_from_row(raw: dict) -> Partner:
 def partner_from(raw: dict) -> Partner:
     """A full BusinessPartner, tolerant of missing objects and of paymentTermDays as string or number."""
     info, payment = _object(raw.get("invoicingInfo")), _object(raw.get("paymentInfo"))
-    return Partner(
-        id=int(raw["id"]),
-        name=str(raw.get("name") or ""),
-        type=str(raw.get("type") or ""),
-        business_id=_text(info.get("identifier")),
-        version=codec.parse_moment(raw.get("version")),
+    return replace(
+        partner_from_row(raw),
         address=address_from(raw.get("address")),
-        billing_address=address_from(raw.get("billingAddress")),
         email=_text(info.get("email")),
         einvoice_address=_text(info.get("einvoiceAddress")),
         einvoice_operator=_text(info.get("einvoiceOperator")),
         payment_term_days=_int(payment.get("paymentTermDays")),
-        active=_active(raw),
         complete=True,
     )
 
