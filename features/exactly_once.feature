@@ -29,6 +29,7 @@ Feature: Every completed task is invoiced exactly once
     When the integration runs
     Then Procountor has 1 invoice
     And task 501 is not yet marked as transferred
+    And task 501 waits to be looked up because NO_ANSWER
     When Procountor works normally again
     And the integration runs again
     Then Procountor has 1 invoice

@@ -23,6 +23,7 @@ class ReasonCode(StrEnum):
     PRODUCT_NOT_FOUND = "PRODUCT_NOT_FOUND"
     PRODUCT_NOT_CREATABLE = "PRODUCT_NOT_CREATABLE"
     CUSTOMER_NOT_IN_PROCOUNTOR = "CUSTOMER_NOT_IN_PROCOUNTOR"
+    NO_ANSWER = "NO_ANSWER"
     DUPLICATE_CUSTOMER = "DUPLICATE_CUSTOMER"
     FIELD_INVALID = "FIELD_INVALID"
     REJECTED_BY_PROCOUNTOR = "REJECTED_BY_PROCOUNTOR"
@@ -56,6 +57,10 @@ _SENTENCES: dict[ReasonCode, str] = {
     ReasonCode.DUPLICATE_CUSTOMER: (
         "Customer {customer_id} has the same business ID as customer {other_id}, which is the one linked to "
         "Procountor; merge the two in Spotilla."
+    ),
+    ReasonCode.NO_ANSWER: (
+        "Procountor did not answer when {what} was sent ({detail}); it may be stored there. The next run looks it "
+        "up and finishes the job; nothing needs doing."
     ),
     ReasonCode.FIELD_INVALID: "{what}: {detail}",
     ReasonCode.REJECTED_BY_PROCOUNTOR: "Procountor refused it: {detail}",

@@ -94,8 +94,8 @@ def _transfer(ctx: CycleContext, task: Task, record: TransferRecord | None, fp: 
     try:
         created = ctx.procountor.create_invoice(draft)
     except OutcomeUnknown as exc:
-        _save(ctx, replace(record, state=TransferState.SENT, reasons=(f"OUTCOME_UNKNOWN: {exc}",)))
-        reason = Reason.of(ReasonCode.REJECTED_BY_PROCOUNTOR, detail=f"no answer ({exc}); looked up next run")
+        reason = Reason.of(ReasonCode.NO_ANSWER, what="the invoice", detail=str(exc))
+        _save(ctx, replace(record, state=TransferState.SENT, reasons=(str(reason),)))
         ctx.recorder.record(FLOW, EntityKind.TASK, task.id, Outcome.FAILED, reasons=[reason])
         return
     except ProcountorRejected as exc:

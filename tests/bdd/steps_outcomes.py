@@ -92,6 +92,13 @@ def _not_marked(world: World, task_id: int) -> None:
     assert record is None or record.state != TransferState.CREATED
 
 
+@then(parsers.parse("task {task_id:d} waits to be looked up because {code}"))
+def _in_doubt(world: World, task_id: int, code: str) -> None:
+    record = world.transfer(task_id)
+    assert record is not None and record.state in (TransferState.PENDING, TransferState.SENT), record
+    assert [s.code for s in said_in_record(record.reasons)] == [code]
+
+
 @then(parsers.parse("task {task_id:d} is marked as transferred as that invoice"))
 def _marked(world: World, task_id: int) -> None:
     record = world.transfer(task_id)
