@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, inspect, text
 
+from dbutil import create_spotilla_tables, run_sql_script
 from spotilla_procountor.adapters.spotilla_sql.engine import make_engine
 from spotilla_procountor.adapters.spotilla_sql.migrate import (
     VERSION_TABLE,
@@ -70,29 +71,13 @@ def test_a_database_can_be_upgraded_by_its_url(tmp_path: Path) -> None:
     engine.dispose()
 
 
-# Spotilla's tables as a production database has them: plain DDL from the contract, Spotilla's own
-# `alembic_version` table, and no constraint names of ours.
-SPOTILLA_DDL = """
+# A production database: Spotilla's own `alembic_version`, the contract's tables with a column of Spotilla's
+# that the integration does not know, and some rows.
+SPOTILLA_OWN_ALEMBIC = """
 CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
 INSERT INTO alembic_version VALUES ('spotilla_42');
-CREATE TABLE organizations (id {pk}, name TEXT NOT NULL);
-CREATE TABLE customers (
-    id {pk}, organization_id INTEGER NOT NULL REFERENCES organizations(id), name TEXT, business_id TEXT,
-    email TEXT, phone TEXT, street_address TEXT, postal_code TEXT, city TEXT, country TEXT DEFAULT 'FI',
-    billing_street TEXT, billing_postal_code TEXT, billing_city TEXT, billing_country TEXT, billing_email TEXT,
-    einvoice_address TEXT, einvoice_operator TEXT, payment_term_days INTEGER,
-    created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, loyalty_level TEXT);
-CREATE TABLE products (
-    id {pk}, organization_id INTEGER NOT NULL REFERENCES organizations(id), code TEXT, name TEXT NOT NULL,
-    unit TEXT NOT NULL, unit_price NUMERIC(12,2) NOT NULL, vat_percent NUMERIC(5,2) NOT NULL,
-    created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL);
-CREATE TABLE tasks (
-    id {pk}, organization_id INTEGER NOT NULL REFERENCES organizations(id),
-    customer_id INTEGER REFERENCES customers(id), title TEXT NOT NULL, description TEXT, status TEXT NOT NULL,
-    order_number TEXT, completed_at TIMESTAMP, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL);
-CREATE TABLE task_products (
-    id {pk}, task_id INTEGER NOT NULL REFERENCES tasks(id), product_id INTEGER NOT NULL REFERENCES products(id),
-    quantity NUMERIC(12,3) NOT NULL);
+"""
+SPOTILLA_ROWS = """
 INSERT INTO organizations (name) VALUES ('Putkiliike Virtanen Oy');
 INSERT INTO customers (organization_id, name, created_at, updated_at, loyalty_level)
     VALUES (1, 'Asunto Oy Kuusikko', '2024-05-01 08:00:00', '2024-05-01 08:00:00', 'gold');
@@ -118,11 +103,9 @@ def _rows(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
 
 
 def test_upgrading_a_database_that_has_spotillas_tables_keeps_them_and_their_rows(empty_engine: Engine) -> None:
-    pk = "SERIAL PRIMARY KEY" if empty_engine.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
-    with empty_engine.begin() as conn:
-        for statement in SPOTILLA_DDL.format(pk=pk).split(";"):
-            if statement.strip():
-                conn.execute(text(statement))
+    run_sql_script(empty_engine, SPOTILLA_OWN_ALEMBIC)
+    create_spotilla_tables(empty_engine, customer_extra=", loyalty_level TEXT")
+    run_sql_script(empty_engine, SPOTILLA_ROWS)
     columns_before = _columns(empty_engine)
     rows_before = _rows(empty_engine)
 
