@@ -126,7 +126,7 @@ class FakeProcountor:
 
     def _handle_locked(self, request: FakeRequest) -> FakeResponse:
         """Everything after latency, under the state lock; logs the outcome."""
-        now = time.monotonic()
+        now = request.received_at
         resolved = routes.resolve(request)
         client = self._client_of(request, resolved)
         try:

@@ -6,7 +6,7 @@
 
 import math
 import random
-from collections import deque
+from bisect import bisect_right, insort
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -93,18 +93,19 @@ class RateLimiter:
 
     def __init__(self, per_second: float | None):
         self.per_second = per_second
-        self._windows: dict[str | None, deque[float]] = {}
+        self._windows: dict[str | None, list[float]] = {}
 
     def admit(self, client_id: str | None, now: float) -> float | None:
         """None when admitted, else the seconds until the window has room."""
         if self.per_second is None:
             return None
-        window = self._windows.setdefault(client_id, deque())
-        while window and window[0] <= now - 1.0:
-            window.popleft()
-        over = len(window) >= self.per_second
-        wait = window[0] + 1.0 - now if over else None
-        window.append(now)
+        window = self._windows.setdefault(client_id, [])
+        # Arrivals can reach the lock slightly out of order, so the window is kept sorted.
+        del window[: bisect_right(window, now - 2.0)]
+        earliest = bisect_right(window, now - 1.0)
+        in_window = window[earliest : bisect_right(window, now)]
+        wait = in_window[0] + 1.0 - now if len(in_window) >= self.per_second else None
+        insort(window, now)
         return wait
 
     def reset(self) -> None:

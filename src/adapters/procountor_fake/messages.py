@@ -1,6 +1,7 @@
 """Transport-neutral request/response values and the JSON codec the fake speaks."""
 
 import json
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,9 @@ class FakeRequest:
     query: dict[str, list[str]] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)  # keys lower-cased
     body: bytes = b""
+    received_at: float = field(default_factory=time.monotonic)
+    """When the request arrived (monotonic); the rate limit and the request log count arrivals, not the
+    moment a busy fake got round to answering."""
 
     @classmethod
     def build(cls, method: str, path: str, query_string: str, headers: dict[str, str], body: bytes):

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 
 
 class RateLimiter:
-    """Admits at most `per_second` requests in any window of `1 + slack_s` seconds.
+    """Spaces requests evenly: one every `(1 + slack_s) / per_second` seconds, shared by all callers.
 
     Procountor allows 20 requests per second per client (DEV-REQ; another snapshot says 60 in
-    production — UNCONFIRMED, so 20 is the default). The window is a little longer than one second
-    (`slack_s`) so that uneven network delay cannot make the server count more than `per_second`
-    requests in its own one-second window. Token requests count too.
+    production — UNCONFIRMED, so 20 is the default). Even spacing rather than bursts of `per_second`
+    is what keeps the server's own count under the limit: with bursts, a request or two delayed on
+    the way (a busy machine, a slow network) joins the next burst in the server's one-second window;
+    spaced out, a delay only moves a request a little. The slack keeps the rate a little under the
+    limit for the same reason. Token requests count too.
     """
 
     def __init__(
@@ -28,14 +29,14 @@ class RateLimiter:
         if per_second < 1:
             raise ValueError("RateLimiter.per_second must be at least 1")
         self.per_second = per_second
-        self._window = 1.0 + slack_s
+        self._interval = (1.0 + slack_s) / per_second
         self._monotonic = monotonic
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._admitted: deque[float] = deque()
+        self._next_at = float("-inf")
 
     def acquire(self) -> None:
-        """Blocks until one more request fits in the window, then counts it."""
+        """Blocks until this request's turn, then takes it."""
         while True:
             wait = self._try_admit()
             if wait is None:
@@ -43,16 +44,14 @@ class RateLimiter:
             self._sleep(wait)
 
     def _try_admit(self) -> float | None:
-        """Counts the request and returns None, or returns how long to wait before trying again."""
+        """Takes the next turn and returns None, or returns how long to wait for it."""
         with self._lock:
             now = self._monotonic()
             # The tolerance keeps float rounding from leaving a wait too small to move the clock.
-            while self._admitted and now - self._admitted[0] >= self._window - 1e-9:
-                self._admitted.popleft()
-            if len(self._admitted) < self.per_second:
-                self._admitted.append(now)
+            if now >= self._next_at - 1e-9:
+                self._next_at = max(now, self._next_at) + self._interval
                 return None
-            return self._admitted[0] + self._window - now
+            return self._next_at - now
 
     def __repr__(self) -> str:
         return f"RateLimiter(per_second={self.per_second})"
