@@ -128,3 +128,33 @@ def test_demo_tells_the_story_and_exits_zero(tmp_path: Path) -> None:
     assert "Demo finished." in text
     assert "1 customer updated from Procountor" in text
     assert "created 0 new objects" in text
+
+
+def test_each_tenants_data_goes_only_to_its_own_procountor(env: Path) -> None:
+    companies = {
+        org: FakeProcountor(client_id=f"client-{org}", client_secret=f"secret-{org}", api_key=f"key-{org}")
+        for org in (1, 2)
+    }
+    assert invoke("db", "upgrade")[0] == 0
+    with companies[1].serve() as first, companies[2].serve() as second:
+        for org, served in ((1, first), (2, second)):
+            args = ["--organization", str(org), "--customers", "8", "--tasks", "12", "--seed", str(org)]
+            assert invoke("demo-data", *args)[0] == 0
+            enabled = invoke(
+                "tenants", "enable", str(org), "--client-id", f"client-{org}", "--client-secret", f"secret-{org}",
+                "--api-key", f"key-{org}", "--environment", served.url, "--bank-account", "FI4950009420028730",
+            )  # fmt: skip
+            assert enabled[0] == 0, enabled[1]
+        code, output = invoke("sync")
+    assert code == 0, output
+    for org, fake in companies.items():
+        keys = {invoice["originalInvoiceNumber"] for invoice in fake.invoices()}
+        assert keys and all(key.startswith(f"SPOTILLA-{org}-T") for key in keys)
+        assert {p["invoicingInfo"].get("customerNumber") for p in fake.partners()} <= {
+            str(c) for c in _customer_ids(env, org)
+        }
+
+
+def _customer_ids(database: Path, organization_id: int) -> set[int]:
+    with sqlite3.connect(database) as conn:
+        return {r[0] for r in conn.execute("SELECT id FROM customers WHERE organization_id = ?", (organization_id,))}
