@@ -42,6 +42,15 @@ Feature: Every completed task is invoiced exactly once
       | drop the connection before answering |
       | not answer in time                   |
 
+  Scenario: An invoice whose answer was lost is still found after the task is reopened in Spotilla
+    Given Procountor will store the next invoice but answer with an error
+    When the integration runs
+    And task 501 is set back to IN_PROGRESS in Spotilla
+    And Procountor works normally again
+    And the integration runs again
+    Then Procountor has 1 invoice
+    And task 501 is marked as transferred as that invoice
+
   Scenario: Procountor stored a new customer but its answer was lost; the next run links it, no duplicate
     Given Procountor will store the next customer but answer with an error
     When the integration runs

@@ -60,13 +60,22 @@ class InMemoryStateStore:
                     raise ValueError(f"{link.kind} {link.procountor_id} is already linked to {key[2]}")
             self.links_by_key[(link.organization_id, link.kind, link.spotilla_id)] = link
 
-    def transfers(self, organization_id: int, task_ids: Iterable[int] | None = None) -> Mapping[int, TransferRecord]:
+    def transfers(
+        self,
+        organization_id: int,
+        task_ids: Iterable[int] | None = None,
+        *,
+        states: Iterable[TransferState] | None = None,
+    ) -> Mapping[int, TransferRecord]:
         with self._lock:
             wanted = None if task_ids is None else set(task_ids)
+            in_states = None if states is None else set(states)
             return {
                 t: r
                 for (o, t), r in self.transfer_records.items()
-                if o == organization_id and (wanted is None or t in wanted)
+                if o == organization_id
+                and (wanted is None or t in wanted)
+                and (in_states is None or r.state in in_states)
             }
 
     def save_transfer(self, record: TransferRecord) -> None:

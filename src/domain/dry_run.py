@@ -25,6 +25,7 @@ from spotilla_procountor.domain.state import (
     RunStatus,
     RunSummary,
     TransferRecord,
+    TransferState,
 )
 
 _made_up_ids = itertools.count(-1, -1)  # negative: never a real id on either side
@@ -105,9 +106,23 @@ class DryRunStateStore:
     def save_link(self, link: Link) -> None:
         self._links[(link.kind, link.spotilla_id)] = link
 
-    def transfers(self, organization_id: int, task_ids: Iterable[int] | None = None) -> Mapping[int, TransferRecord]:
-        merged = dict(self._inner.transfers(organization_id, task_ids))
-        merged.update(self._transfers)
+    def transfers(
+        self,
+        organization_id: int,
+        task_ids: Iterable[int] | None = None,
+        *,
+        states: Iterable[TransferState] | None = None,
+    ) -> Mapping[int, TransferRecord]:
+        merged = dict(self._inner.transfers(organization_id, task_ids, states=states))
+        wanted = None if task_ids is None else set(task_ids)
+        in_states = None if states is None else set(states)
+        merged.update(
+            {
+                t: r
+                for t, r in self._transfers.items()
+                if (wanted is None or t in wanted) and (in_states is None or r.state in in_states)
+            }
+        )
         return merged
 
     def save_transfer(self, record: TransferRecord) -> None:

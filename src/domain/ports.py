@@ -24,6 +24,7 @@ from spotilla_procountor.domain.state import (
     RunStatus,
     RunSummary,
     TransferRecord,
+    TransferState,
 )
 
 
@@ -119,8 +120,14 @@ class StateStore(Protocol):
         """Stores or replaces the link of (organization, kind, Spotilla id)."""
         ...
 
-    def transfers(self, organization_id: int, task_ids: Iterable[int] | None = None) -> Mapping[int, TransferRecord]:
-        """Transfer records by task id."""
+    def transfers(
+        self,
+        organization_id: int,
+        task_ids: Iterable[int] | None = None,
+        *,
+        states: Iterable[TransferState] | None = None,
+    ) -> Mapping[int, TransferRecord]:
+        """Transfer records by task id: all, or those of the given tasks, or those in the given states."""
         ...
 
     def save_transfer(self, record: TransferRecord) -> None:

@@ -21,6 +21,7 @@ from spotilla_procountor.domain.sync_context import CycleContext
 
 FLOW = "invoices"
 _IN_DOUBT = (TransferState.PENDING, TransferState.SENT)
+_OPEN = (TransferState.PENDING, TransferState.SENT, TransferState.HELD_BACK, TransferState.FAILED)
 
 
 def _task_fingerprint(ctx: CycleContext, task: Task) -> str:
@@ -107,10 +108,28 @@ def _transfer(ctx: CycleContext, task: Task, record: TransferRecord | None, fp: 
     ctx.recorder.record(FLOW, EntityKind.TASK, task.id, Outcome.CREATED, procountor_id=created.id)
 
 
+def _settle_orphan(ctx: CycleContext, record: TransferRecord) -> None:
+    """A create in doubt for a task that no longer awaits an invoice: adopt what Procountor has, else stop."""
+    found = ctx.procountor.find_invoices_by_key(record.key)
+    if found:
+        invoice = min(found, key=lambda ref: ref.id)
+        _save(ctx, replace(record, state=TransferState.CREATED, invoice_id=invoice.id, reasons=()))
+        ctx.recorder.record(FLOW, EntityKind.TASK, record.task_id, Outcome.ADOPTED, procountor_id=invoice.id)
+        return
+    reason = Reason.of(ReasonCode.TASK_NOT_COMPLETED, status="no longer completed")
+    _save(ctx, replace(record, state=TransferState.HELD_BACK, reasons=(str(reason),)))
+    ctx.recorder.record(FLOW, EntityKind.TASK, record.task_id, Outcome.HELD_BACK, reasons=[reason])
+
+
 def sync_invoices(ctx: CycleContext) -> None:
     """Judges every task awaiting an invoice; transfers the eligible ones, notes why the others wait."""
     tasks = ctx.spotilla.tasks_awaiting_invoice(ctx.organization_id)
-    records = ctx.state.transfers(ctx.organization_id, [t.id for t in tasks])
+    # Every record not yet CREATED, in one read: the tasks awaiting an invoice are among them, and so is
+    # any record left in doubt whose task has since stopped awaiting one (reopened, cancelled, deleted).
+    records = ctx.state.transfers(ctx.organization_id, states=_OPEN)
+    awaiting = {t.id for t in tasks}
+    orphans = [r for r in records.values() if r.state in _IN_DOUBT and r.task_id not in awaiting]
+    for_each(orphans, lambda record: _settle_orphan(ctx, record), workers=ctx.options.workers, stop=ctx.options.stop)
     ready = []
     for task in tasks:
         record = records.get(task.id)

@@ -182,6 +182,10 @@ def _completed_at(world: World, task_id: int, moment: str) -> None:
 
 
 @given(parsers.re(r"task (?P<task_id>\d+) is (?P<status>OPEN|IN_PROGRESS|CANCELLED)"), converters={"task_id": int})
+@when(
+    parsers.re(r"task (?P<task_id>\d+) is set back to (?P<status>OPEN|IN_PROGRESS|CANCELLED) in Spotilla"),
+    converters={"task_id": int},
+)
 def _not_completed(world: World, task_id: int, status: str) -> None:
     world.change_task(task_id, status=TaskStatus(status), completed_at=None)
 

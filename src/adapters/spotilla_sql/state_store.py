@@ -79,9 +79,17 @@ class SqlStateStore:
 
     # -- transfers ---------------------------------------------------------------------------------
 
-    def transfers(self, organization_id: int, task_ids: Iterable[int] | None = None) -> Mapping[int, TransferRecord]:
-        """Transfer records by task id (all, or those of the given tasks)."""
+    def transfers(
+        self,
+        organization_id: int,
+        task_ids: Iterable[int] | None = None,
+        *,
+        states: Iterable[TransferState] | None = None,
+    ) -> Mapping[int, TransferRecord]:
+        """Transfer records by task id (all, or those of the given tasks, or those in the given states)."""
         query = select(TransferRow).where(TransferRow.organization_id == organization_id)
+        if states is not None:
+            query = query.where(TransferRow.state.in_([str(s) for s in states]))
         with translated_errors("reading transfer records"), Session(self._engine) as session:
             if task_ids is None:
                 rows = list(session.scalars(query))
