@@ -98,6 +98,11 @@ class InMemoryStateStore:
 
     def start_run(self, organization_id: int, *, dry_run: bool = False) -> int:
         with self._lock:
+            for earlier in [r for r in self.run_log.values() if r.organization_id == organization_id]:
+                if earlier.status == RunStatus.RUNNING:  # abandoned by a process that died
+                    self.run_log[earlier.id] = replace(
+                        earlier, status=RunStatus.INTERRUPTED, finished_at=datetime.now(UTC)
+                    )
             run_id = next(self._ids)
             self.run_log[run_id] = RunSummary(run_id, organization_id, RunStatus.RUNNING, datetime.now(UTC))
             self.events[run_id] = []

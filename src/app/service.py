@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
+from spotilla_procountor.adapters.spotilla_sql.run_lock import holder_id
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
 from spotilla_procountor.app.credentials import CredentialCipher
 from spotilla_procountor.app.gateways import GatewayFactory, base_url_for
@@ -110,8 +110,41 @@ class TenantService:
         return found
 
 
-def _holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+class _LeaseKeeper:
+    """Renews the tenant's run lock while a run goes on; if it is lost, the run stops between items.
+
+    Also passes the service's own stop request on to the run. Without renewal a run longer than the lease
+    (a large tenant's first sync) would let another process start the same tenant.
+    """
+
+    def __init__(self, state, organization_id: int, holder: str, ttl_s: float, service_stop: threading.Event) -> None:
+        self.run_stop = threading.Event()
+        self._done = threading.Event()
+        self._args = (state, organization_id, holder, ttl_s, service_stop)
+        self._thread = threading.Thread(target=self._watch, name=f"lease-{organization_id}", daemon=True)
+
+    def __enter__(self) -> threading.Event:
+        self._thread.start()
+        return self.run_stop
+
+    def __exit__(self, *_exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        state, organization_id, holder, ttl_s, service_stop = self._args
+        renew_every, last = ttl_s / 3, time.monotonic()
+        while not self._done.wait(timeout=min(1.0, renew_every)):
+            if service_stop.is_set():
+                self.run_stop.set()
+            if time.monotonic() - last >= renew_every:
+                last = time.monotonic()
+                if not state.renew_run_lock(organization_id, holder, ttl_s):
+                    log.error(
+                        "run lock lost; the run stops after the items under way",
+                        extra={"organization_id": organization_id},
+                    )
+                    self.run_stop.set()
 
 
 class SyncService:
@@ -143,25 +176,26 @@ class SyncService:
         if not config.enabled:
             return SyncReport(organization_id, RunStatus.SKIPPED, error="the integration is switched off")
         if dry_run:  # a dry run writes nothing, not even a lock
-            return self._cycle(config, dry_run=True)
-        holder = _holder()
-        with self._state.run_lock(organization_id, holder, self._settings.lock_ttl_s) as acquired:
+            return self._cycle(config, dry_run=True, stop=self.stop)
+        holder, ttl = holder_id(), self._settings.lock_ttl_s
+        with self._state.run_lock(organization_id, holder, ttl) as acquired:
             if not acquired:
                 log.info(
                     "run skipped: another run of this organization is in progress",
                     extra={"organization_id": organization_id},
                 )
                 return SyncReport(organization_id, RunStatus.SKIPPED, error="another run is in progress")
-            return self._cycle(config, dry_run=False)
+            with _LeaseKeeper(self._state, organization_id, holder, ttl, self.stop) as run_stop:
+                return self._cycle(config, dry_run=False, stop=run_stop)
 
-    def _cycle(self, config: TenantConfig, *, dry_run: bool) -> SyncReport:
+    def _cycle(self, config: TenantConfig, *, dry_run: bool, stop: threading.Event) -> SyncReport:
         try:
             credentials = self._tenants.credentials(config)
         except (TenantNotConfigured, ValueError) as exc:
             return SyncReport(config.organization_id, RunStatus.FAILED, error=str(exc), dry_run=dry_run)
         options = SyncOptions(
             workers=self._settings.sync_workers,
-            stop=self.stop,
+            stop=stop,
             run_scope=lambda org, run: run_context(organization_id=org, run_id=run),
             on_event=self.on_event,
         )

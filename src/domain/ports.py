@@ -149,7 +149,8 @@ class StateStore(Protocol):
     def set_partner_watermark(self, organization_id: int, moment: datetime) -> None: ...
 
     def start_run(self, organization_id: int, *, dry_run: bool = False) -> int:
-        """Opens a run in the run log; returns its id."""
+        """Opens a run in the run log; returns its id. The caller holds the tenant's run lock, so a run of the
+        tenant still marked RUNNING was abandoned by a process that died: it is closed as INTERRUPTED."""
         ...
 
     def record_event(self, run_id: int, event: Event) -> None:

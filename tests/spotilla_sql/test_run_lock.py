@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import random
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +15,7 @@ from sqlalchemy import Engine, text
 from dbutil import postgres_engine, sqlite_engine
 from spotilla_procountor.adapters.spotilla_sql.engine import make_engine
 from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
-from spotilla_procountor.adapters.spotilla_sql.run_lock import ADVISORY_NAMESPACE, LeaseRunLocks
+from spotilla_procountor.adapters.spotilla_sql.run_lock import ADVISORY_NAMESPACE, LeaseRunLocks, holder_id
 from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
 
 from .conftest import SteppingClock
@@ -134,3 +138,28 @@ def _kill_lock_holder(engine: Engine, org: int) -> None:
     with engine.connect() as conn:
         pid = conn.execute(find, {"ns": ADVISORY_NAMESPACE, "org": org}).scalar_one()
         conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
+def test_a_lease_left_by_a_dead_process_on_this_host_is_taken_over_at_once(tmp_path: Path) -> None:
+    # Only the SQLite lease needs this: PostgreSQL's advisory lock dies with its holder's connection.
+    engine = sqlite_engine(tmp_path)
+    upgrade_database(engine)
+    dead = f"{socket.gethostname()}:{_pid_of_a_finished_process()}:1"
+    assert SqlStateStore(engine).acquire_run_lock(1, dead, ttl_s=3600)
+    assert SqlStateStore(engine).acquire_run_lock(1, holder_id(), ttl_s=60)
+    engine.dispose()
+
+
+def test_a_lease_of_a_live_process_is_not_taken_over(store: SqlStateStore, rival: SqlStateStore, org: int) -> None:
+    alive = f"{socket.gethostname()}:{os.getpid()}:1"
+    assert store.acquire_run_lock(org, alive, ttl_s=3600)
+    assert not rival.acquire_run_lock(org, "another-host:1:1", ttl_s=60)
+    assert not rival.acquire_run_lock(org, f"{socket.gethostname()}:{os.getpid()}:2", ttl_s=60)
+
+
+def _pid_of_a_finished_process() -> int:
+    return int(
+        subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+        ).stdout
+    )

@@ -217,3 +217,15 @@ def test_tenant_settings_are_saved_and_overwritten_keeping_their_creation_time(
     assert store.settings_row(org) == store.settings_rows()[0]
     assert store.settings_row(org + 1) is None
     assert "gAAAA" not in repr(config)
+
+
+def test_a_run_left_running_by_a_dead_process_is_closed_as_interrupted_when_the_next_starts(
+    store: SqlStateStore,
+) -> None:
+    abandoned = store.start_run(7)  # its process was killed: never finished
+    other_tenant = store.start_run(8)
+    current = store.start_run(7)
+    runs = {run.id: run for run in store.runs(7) + store.runs(8)}
+    assert runs[abandoned].status == RunStatus.INTERRUPTED and runs[abandoned].finished_at is not None
+    assert runs[current].status == RunStatus.RUNNING
+    assert runs[other_tenant].status == RunStatus.RUNNING  # another tenant's run is none of its business

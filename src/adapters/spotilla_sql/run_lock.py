@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Connection, CursorResult, Engine, delete, text, update
+from sqlalchemy import Connection, CursorResult, Engine, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from spotilla_procountor.adapters.spotilla_sql._sql import dialect_insert
@@ -105,10 +107,15 @@ class LeaseRunLocks:
         insert = dialect_insert(self._engine.dialect.name, LockRow).values(
             name=_lock_name(organization_id), holder=holder, expires_at=now + timedelta(seconds=ttl_s)
         )
+        with Session(self._engine) as session:
+            current = session.scalar(select(LockRow.holder).where(LockRow.name == _lock_name(organization_id)))
+        # A process killed on this host cannot renew or release its lease; waiting for it to expire would
+        # hold the tenant back for the whole TTL, so it is taken over (still atomically, by its holder).
+        dead = current if current is not None and current != holder and _dead_here(current) else None
         take_over = insert.on_conflict_do_update(
             index_elements=["name"],
             set_={"holder": insert.excluded.holder, "expires_at": insert.excluded.expires_at},
-            where=(LockRow.expires_at < now) | (LockRow.holder == holder),
+            where=(LockRow.expires_at < now) | (LockRow.holder == holder) | (LockRow.holder == dead),
         ).returning(LockRow.holder)  # a row comes back only when inserted or taken over (rowcount is unreliable)
         with Session(self._engine) as session, session.begin():
             return session.execute(take_over).first() is not None
@@ -126,6 +133,26 @@ class LeaseRunLocks:
         stmt = delete(LockRow).where(LockRow.name == _lock_name(organization_id), LockRow.holder == holder)
         with Session(self._engine) as session, session.begin():
             session.execute(stmt)
+
+
+def holder_id() -> str:
+    """Who holds a lock: `host:pid:thread`, so a lease left by a dead process on this host can be taken over."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def _dead_here(holder: str) -> bool:
+    """True when `holder` names a process on this host that no longer exists."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _lock_name(organization_id: int) -> str:

@@ -150,7 +150,20 @@ class SqlStateStore:
     # -- run log -----------------------------------------------------------------------------------
 
     def start_run(self, organization_id: int, *, dry_run: bool = False) -> int:
-        """Opens a RUNNING run in the run log; returns its id."""
+        """Opens a RUNNING run in the run log; returns its id.
+
+        A run of the tenant still marked RUNNING was abandoned by a process that died (the caller holds the
+        tenant's run lock, so none can be under way): it is closed as INTERRUPTED first.
+        """
+        abandon = (
+            update(RunRow)
+            .where(RunRow.organization_id == organization_id, RunRow.status == RunStatus.RUNNING.value)
+            .values(
+                status=RunStatus.INTERRUPTED.value,
+                finished_at=self._now(),
+                error="the process stopped during the run; the next run carried on",
+            )
+        )
         values = {
             "organization_id": organization_id,
             "status": RunStatus.RUNNING.value,
@@ -159,6 +172,7 @@ class SqlStateStore:
             "dry_run": dry_run,
         }
         with translated_errors("starting a run"), self._write() as session:
+            session.execute(abandon)
             return int(session.execute(insert(RunRow).values(values).returning(RunRow.id)).scalar_one())
 
     def record_event(self, run_id: int, event: Event) -> None:
