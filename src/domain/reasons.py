@@ -59,8 +59,8 @@ _SENTENCES: dict[ReasonCode, str] = {
         "Procountor; merge the two in Spotilla."
     ),
     ReasonCode.NO_ANSWER: (
-        "Procountor did not answer when {what} was sent ({detail}); it may be stored there. The next run looks it "
-        "up and finishes the job; nothing needs doing."
+        "{what} was sent to Procountor but the answer was lost ({detail}); it may be stored there. The next run "
+        "looks it up and finishes the job; nothing needs doing."
     ),
     ReasonCode.FIELD_INVALID: "{what}: {detail}",
     ReasonCode.REJECTED_BY_PROCOUNTOR: "Procountor refused it: {detail}",

@@ -95,7 +95,7 @@ def _transfer(ctx: CycleContext, task: Task, record: TransferRecord | None, fp: 
     try:
         created = ctx.procountor.create_invoice(draft)
     except OutcomeUnknown as exc:
-        reason = Reason.of(ReasonCode.NO_ANSWER, what="the invoice", detail=str(exc))
+        reason = Reason.of(ReasonCode.NO_ANSWER, what="The invoice", detail=str(exc))
         _save(ctx, replace(record, state=TransferState.SENT, reasons=(str(reason),)))
         ctx.recorder.record(FLOW, EntityKind.TASK, task.id, Outcome.FAILED, reasons=[reason])
         return

@@ -41,7 +41,7 @@ def _create(ctx: CycleContext, item: tuple[Product, NewProduct]) -> None:
     try:
         created = ctx.procountor.create_product(wanted)
     except OutcomeUnknown as exc:
-        reason = Reason.of(ReasonCode.NO_ANSWER, what=f"product {product.name}", detail=str(exc))
+        reason = Reason.of(ReasonCode.NO_ANSWER, what=f"Product {product.name}", detail=str(exc))
         ctx.product_problems[product.id] = reason
         ctx.recorder.record(FLOW, EntityKind.PRODUCT, product.id, Outcome.FAILED, reasons=[reason])
         return
