@@ -15,6 +15,7 @@ from spotilla_procountor.app.credentials import CredentialCipher
 from spotilla_procountor.app.gateways import GatewayFactory, base_url_for
 from spotilla_procountor.app.logs import run_context
 from spotilla_procountor.app.settings import Settings
+from spotilla_procountor.domain.concurrency import StopRequest
 from spotilla_procountor.domain.errors import IntegrationError
 from spotilla_procountor.domain.model import TransferPolicy
 from spotilla_procountor.domain.ports import Clock, SpotillaRepository
@@ -118,12 +119,12 @@ class _LeaseKeeper:
     """
 
     def __init__(self, state, organization_id: int, holder: str, ttl_s: float, service_stop: threading.Event) -> None:
-        self.run_stop = threading.Event()
+        self.run_stop = StopRequest()
         self._done = threading.Event()
         self._args = (state, organization_id, holder, ttl_s, service_stop)
         self._thread = threading.Thread(target=self._watch, name=f"lease-{organization_id}", daemon=True)
 
-    def __enter__(self) -> threading.Event:
+    def __enter__(self) -> StopRequest:
         self._thread.start()
         return self.run_stop
 
@@ -140,11 +141,10 @@ class _LeaseKeeper:
             if time.monotonic() - last >= renew_every:
                 last = time.monotonic()
                 if not state.renew_run_lock(organization_id, holder, ttl_s):
-                    log.error(
-                        "run lock lost; the run stops after the items under way",
-                        extra={"organization_id": organization_id},
+                    self.run_stop.fail(
+                        "the run lost its lock on the tenant (was the database connection dropped?); it stopped "
+                        "after the items under way, and the next run does the rest"
                     )
-                    self.run_stop.set()
 
 
 class SyncService:

@@ -15,6 +15,19 @@ class ShutdownRequested(Exception):
     """Raised between items when the service is asked to stop; the run ends as INTERRUPTED."""
 
 
+class StopRequest(threading.Event):
+    """Asks a run to stop between items; `failure` set means it must end as FAILED, not INTERRUPTED."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failure: str | None = None
+
+    def fail(self, why: str) -> None:
+        """Stops the run because something it relies on broke (e.g. it lost its lock)."""
+        self.failure = why
+        self.set()
+
+
 def for_each(
     items: Iterable[T], work: Callable[[T], None], *, workers: int = 1, stop: threading.Event | None = None
 ) -> None:

@@ -87,6 +87,9 @@ class SyncCycle:
             pull_partners(ctx, pulled)
             sync_invoices(ctx)
         except ShutdownRequested:
+            failure = getattr(ctx.options.stop, "failure", None)
+            if failure:
+                return RunStatus.FAILED, failure
             return RunStatus.INTERRUPTED, "the service was asked to stop; the rest is done next run"
         except AuthenticationFailed as exc:
             return RunStatus.FAILED, f"Procountor refused the tenant's credentials: {exc}"

@@ -39,10 +39,11 @@ class Service:
         self.state = SqlStateStore(engine)
         self.processes: list[subprocess.Popen] = []
 
-    def start(self) -> subprocess.Popen:
+    def start(self, **settings: str) -> subprocess.Popen:
         log = (self.logs / f"run-{len(self.processes)}.log").open("w")
         command = [sys.executable, "-c", "from spotilla_procountor.app.cli import main; main()", "run"]
-        process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        env = self.env | {f"SPOTILLA_PROCOUNTOR_{name.upper()}": value for name, value in settings.items()}
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(process)
         return process
 
@@ -141,9 +142,9 @@ def test_two_service_processes_run_every_tenant_cycle_once_and_invoice_every_tas
 
 
 def test_sigterm_lets_the_item_under_way_finish_and_records_the_run_as_interrupted(service: Service) -> None:
-    service.fake.set_faults(FaultPlan(latency_ms=150))  # slow Procountor: a run takes several seconds
+    service.fake.set_faults(FaultPlan(latency_ms=300))  # slow Procountor, one create at a time: a long run
     service.add_work(seed=3)
-    process = service.start()
+    process = service.start(sync_workers="1")
     service.wait_for(lambda: len(service.fake.invoices()) >= 2)
     assert service.stop(process) == 0
 

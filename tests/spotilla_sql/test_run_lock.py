@@ -134,7 +134,10 @@ def test_a_postgres_advisory_lock_excludes_another_engine_and_dies_with_its_conn
 
 
 def _kill_lock_holder(engine: Engine, org: int) -> None:
-    find = text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = :ns AND objid = :org AND granted")
+    find = text(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = :ns AND granted "
+        "AND objid = hashtext(current_schema() || ':' || CAST(:org AS text))::oid"
+    )
     with engine.connect() as conn:
         pid = conn.execute(find, {"ns": ADVISORY_NAMESPACE, "org": org}).scalar_one()
         conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
@@ -163,3 +166,18 @@ def _pid_of_a_finished_process() -> int:
             [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
         ).stdout
     )
+
+
+@pytest.mark.postgres
+def test_installations_in_two_schemas_of_one_database_do_not_block_each_others_tenants() -> None:
+    with postgres_engine() as first, postgres_engine() as second:
+        upgrade_database(first)
+        upgrade_database(second)
+        one, other = SqlStateStore(first), SqlStateStore(second)
+        try:
+            assert one.acquire_run_lock(1, "installation-a", ttl_s=60)
+            assert other.acquire_run_lock(1, "installation-b", ttl_s=60)
+            assert not SqlStateStore(first).acquire_run_lock(1, "installation-a2", ttl_s=60)  # same schema: held
+        finally:
+            one.release_run_lock(1, "installation-a")
+            other.release_run_lock(1, "installation-b")

@@ -51,7 +51,9 @@ class AdvisoryRunLocks:
                 return self._held[organization_id][0] == holder
             connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             try:
-                taken = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:ns, :org)"), _key(organization_id)))
+                taken = bool(
+                    connection.scalar(text(f"SELECT pg_try_advisory_lock(:ns, {_TENANT_KEY})"), _key(organization_id))
+                )
             except Exception:
                 connection.close()
                 raise
@@ -83,12 +85,17 @@ class AdvisoryRunLocks:
             del self._held[organization_id]
         connection = held[1]
         try:
-            connection.execute(text("SELECT pg_advisory_unlock(:ns, :org)"), _key(organization_id))
+            connection.execute(text(f"SELECT pg_advisory_unlock(:ns, {_TENANT_KEY})"), _key(organization_id))
         except Exception:
             connection.invalidate()  # closing the session is what frees the lock then
             raise
         finally:
             connection.close()
+
+
+# Advisory locks are database-wide; the key includes the schema so that two installations sharing a
+# database (in different schemas) do not hold each other's tenants back.
+_TENANT_KEY = "hashtext(current_schema() || ':' || CAST(:org AS text))"
 
 
 def _key(organization_id: int) -> dict[str, Any]:
