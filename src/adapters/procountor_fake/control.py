@@ -53,6 +53,7 @@ def _state(fake: "FakeProcountor") -> dict:
             "products": fake.products(),
             "invoices": fake.invoices(),
             "requestCounts": dict(fake.route_counts),
+            "faultsInjected": fake.faults_injected,
         }
 
 

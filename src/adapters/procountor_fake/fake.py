@@ -87,6 +87,11 @@ class FakeProcountor:
         """The plan in force."""
         return self._faults.plan
 
+    @property
+    def faults_injected(self) -> dict[str, int]:
+        """How many faults of each kind were actually injected since start or reset."""
+        return dict(self._faults.injected)
+
     def set_faults(self, plan: FaultPlan) -> None:
         """Replace the fault plan at run time."""
         with self.store.lock:
@@ -104,6 +109,7 @@ class FakeProcountor:
             self.request_log.clear()
             self.route_counts.clear()
             self._limiter.reset()
+            self._faults.injected.clear()
             self._faults.set_plan(self._initial_faults)
 
     def issue_token(self, request: FakeRequest) -> FakeResponse:

@@ -7,6 +7,7 @@
 import math
 import random
 from bisect import bisect_right, insort
+from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -54,30 +55,37 @@ class FaultInjector:
 
     def __init__(self, plan: FaultPlan | None, seed: int):
         self._seed = seed
+        self.injected: Counter[str] = Counter()
+        """Faults actually injected, by kind, since the fake started or was reset (plans come and go)."""
         self.set_plan(plan or FaultPlan())
 
     def set_plan(self, plan: FaultPlan) -> None:
         """Switch plans; restarts the random sequence and the 429 burst counters."""
         self.plan = plan
-        self._rng = random.Random(self._seed)
+        # Seeded through a string, which Python hashes: a bare small integer (seed 0 gives 25 draws in a row
+        # above 0.25) would leave a short scenario without a single fault at rates like 15-25 %.
+        self._rng = random.Random(f"procountor-fake-faults:{self._seed}")
         self._bursts = dict(plan.burst_429)
 
-    def _hits(self, table: dict[str, float], route: str) -> bool:
-        """One seeded draw against the route's (or "*") probability."""
+    def _hits(self, kind: str, table: dict[str, float], route: str) -> bool:
+        """One seeded draw against the route's (or "*") probability; a hit is counted."""
         probability = table.get(route, table.get("*", 0.0))
-        return probability > 0 and self._rng.random() < probability
+        hit = probability > 0 and self._rng.random() < probability
+        if hit:
+            self.injected[kind] += 1
+        return hit
 
     def error(self, route: str) -> bool:
         """Answer 500 before doing anything."""
-        return self._hits(self.plan.error_rate, route)
+        return self._hits("error", self.plan.error_rate, route)
 
     def timeout(self, route: str) -> bool:
         """Do the work, then never answer in time."""
-        return self._hits(self.plan.timeout_rate, route)
+        return self._hits("timeout", self.plan.timeout_rate, route)
 
     def commit_then_fail(self, route: str) -> bool:
         """Do the work, then answer 500 or drop the connection."""
-        return self._hits(self.plan.commit_then_fail_rate, route)
+        return self._hits(f"commit_then_fail_{self.plan.commit_then_fail_mode}", self.plan.commit_then_fail_rate, route)
 
     def burst(self, route: str) -> bool:
         """Consume one request of a pending 429 burst."""
@@ -85,6 +93,7 @@ class FaultInjector:
         if self._bursts.get(key, 0) <= 0:
             return False
         self._bursts[key] -= 1
+        self.injected["429"] += 1
         return True
 
 
