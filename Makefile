@@ -23,8 +23,10 @@ test: venv lint
 demo: venv
 	$(BIN)/spotilla-procountor demo
 
-reliability: venv
-	$(BIN)/pytest -m reliability -p no:xdist tests/reliability
+reliability: venv  # full scale (500+ invoices in the crash matrix, several seeds); writes RELIABILITY.md
+	SPOTILLA_PROCOUNTOR_RELIABILITY_SCALE=$${SPOTILLA_PROCOUNTOR_RELIABILITY_SCALE:-6} \
+	SPOTILLA_PROCOUNTOR_RELIABILITY_REPORT=$(CURDIR)/RELIABILITY.md \
+	$(BIN)/pytest -m reliability -n 2 tests/reliability
 
 bench: venv
 	$(BIN)/spotilla-procountor bench --scale 0.1 --latency-ms 10 --rate-limit 200

@@ -43,3 +43,8 @@ class Settings(BaseSettings):
         "text", description="`text` (key=value) for people, `json` for machines."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    crash_at: str | None = Field(
+        None,
+        description="Test seam, never set in production: `flow:point:n` SIGKILLs the process at the n-th pass "
+        "of a transfer's crash point (see adapters/crash_points.py); used by the reliability suite.",
+    )

@@ -58,16 +58,20 @@ class Service:
             time.sleep(0.2)
 
     def stop(self, process: subprocess.Popen) -> int:
-        """SIGTERM, as systemd sends it; returns the exit code."""
+        """SIGTERM, as systemd sends it (once); returns the exit code."""
         process.send_signal(signal.SIGTERM)
+        return self._reap(process)
+
+    def stop_all(self) -> list[int]:
+        stopping = list(self.processes)
+        for process in stopping:
+            process.send_signal(signal.SIGTERM)
+        return [self._reap(process) for process in stopping]
+
+    def _reap(self, process: subprocess.Popen) -> int:
         code = process.wait(timeout=60)
         self.processes.remove(process)
         return code
-
-    def stop_all(self) -> list[int]:
-        for process in self.processes:
-            process.send_signal(signal.SIGTERM)
-        return [self.stop(process) for process in list(self.processes)]
 
     def log_text(self) -> str:
         return "\n".join(path.read_text() for path in sorted(self.logs.glob("run-*.log")))

@@ -1,0 +1,141 @@
+"""Test seam: SIGKILL the process at a named point of a transfer (`SPOTILLA_PROCOUNTOR_CRASH_AT`).
+
+Only the reliability suite sets it. `flow:point:n` kills the process at the n-th time `point` of `flow` is
+reached, e.g. `invoice:after_record_stored:7`. Flows: `invoice`, `partner`, `product`. Points, in the order
+a create passes them: `after_record_stored` (the PENDING transfer record or link is committed),
+`after_request_sent` (Procountor answered, the answer has not reached the gateway), `after_answer` (the
+gateway returned the created object, nothing recorded yet), `after_recorded` (the CREATED/LINKED state is
+committed). The seam is a set of decorators around the StateStore, the gateway and its httpx transport.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from spotilla_procountor.adapters.procountor_http import HttpProcountorGateway
+from spotilla_procountor.domain.state import EntityKind, Link, LinkState, TransferRecord, TransferState
+
+FLOWS = ("invoice", "partner", "product")
+POINTS = ("after_record_stored", "after_request_sent", "after_answer", "after_recorded")
+_FLOW_OF_KIND = {EntityKind.CUSTOMER: "partner", EntityKind.PRODUCT: "product"}
+_FLOW_OF_CREATE = {"/invoices": "invoice", "/businesspartners": "partner", "/products": "product"}
+
+
+@dataclass
+class CrashPlan:
+    """Where to die, and how often that point has been passed so far in this process."""
+
+    flow: str
+    point: str
+    at_hit: int
+    hits: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def parse(cls, spec: str | None) -> CrashPlan | None:
+        """`flow:point:n`, or None for no crash at all."""
+        if not spec:
+            return None
+        flow, point, at_hit = spec.split(":")
+        if flow not in FLOWS or point not in POINTS or int(at_hit) < 1:
+            raise ValueError(f"crash point must be flow:point:n with flow in {FLOWS} and point in {POINTS}")
+        return cls(flow, point, int(at_hit))
+
+    def passed(self, flow: str, point: str) -> None:
+        """Counts a pass of the point; the n-th pass kills the process at once, like a power cut."""
+        if (flow, point) != (self.flow, self.point):
+            return
+        with self._lock:
+            self.hits += 1
+            if self.hits == self.at_hit:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+
+class CrashingStateStore:
+    """A StateStore that dies right after a PENDING or a final state is committed."""
+
+    def __init__(self, inner: Any, plan: CrashPlan) -> None:
+        self._inner = inner
+        self._plan = plan
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def save_transfer(self, record: TransferRecord) -> None:
+        self._inner.save_transfer(record)
+        if record.state == TransferState.PENDING:
+            self._plan.passed("invoice", "after_record_stored")
+        elif record.state == TransferState.CREATED:
+            self._plan.passed("invoice", "after_recorded")
+
+    def save_link(self, link: Link) -> None:
+        self._inner.save_link(link)
+        flow = _FLOW_OF_KIND.get(link.kind)
+        if flow is None:
+            return
+        if link.state == LinkState.PENDING:
+            self._plan.passed(flow, "after_record_stored")
+        elif link.state == LinkState.LINKED:
+            self._plan.passed(flow, "after_recorded")
+
+
+class CrashingTransport(httpx.BaseTransport):
+    """Dies after Procountor answered a create, before the answer is handed back to the client."""
+
+    def __init__(self, inner: httpx.BaseTransport, plan: CrashPlan) -> None:
+        self._inner = inner
+        self._plan = plan
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
+        if request.method == "POST" and response.status_code < 400:
+            for suffix, flow in _FLOW_OF_CREATE.items():
+                if request.url.path.endswith(suffix):
+                    self._plan.passed(flow, "after_request_sent")
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class CrashingGateway:
+    """A ProcountorGateway that dies after a create returned, before the caller records it."""
+
+    def __init__(self, inner: HttpProcountorGateway, plan: CrashPlan) -> None:
+        self._inner = inner
+        self._plan = plan
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __enter__(self) -> CrashingGateway:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._inner.close()
+
+    def create_invoice(self, draft: Any) -> Any:
+        created = self._inner.create_invoice(draft)
+        self._plan.passed("invoice", "after_answer")
+        return created
+
+    def create_partner(self, partner: Any) -> Any:
+        created = self._inner.create_partner(partner)
+        self._plan.passed("partner", "after_answer")
+        return created
+
+    def create_product(self, product: Any) -> Any:
+        created = self._inner.create_product(product)
+        self._plan.passed("product", "after_answer")
+        return created
+
+
+def with_crash_points(state: Any, plan: CrashPlan | None) -> Any:
+    """The state store, wrapped when a crash point is set."""
+    return state if plan is None else CrashingStateStore(state, plan)

@@ -1,0 +1,149 @@
+"""Dirty Spotilla data, inserted with plain SQL: held back or failed with a reason, never looped, never blocking."""
+
+from __future__ import annotations
+
+import pytest
+from harness import business_id, scaled
+
+from spotilla_procountor.domain.keys import invoice_key
+
+pytestmark = [pytest.mark.reliability, pytest.mark.loopback, pytest.mark.slow]
+
+NOW = "2026-11-20 12:00:00"
+LONG_NAME = "Pitkä Nimi " * 8  # 88 characters
+# label → (customer name, business ID or None for a valid one, the fix as plain SQL)
+CUSTOMERS = {
+    "business ID blank": ("Tyhjä Tunnus Oy", "", "UPDATE customers SET business_id = '{bid}' WHERE id = {c}"),
+    "business ID malformed": (
+        "Huono Tunnus Oy",
+        "12-34",
+        "UPDATE customers SET business_id = '{bid}' WHERE id = {c}",
+    ),
+    "business ID wrong check digit": (
+        "Väärä Tarkiste Oy",
+        "0112038-8",
+        "UPDATE customers SET business_id = '{bid}' WHERE id = {c}",
+    ),
+    "business ID in VAT form": (
+        "Alv Muoto Oy",
+        "FI01120389",
+        "UPDATE customers SET business_id = '{bid}' WHERE id = {c}",
+    ),
+    "name blank": ("", None, "UPDATE customers SET name = 'Nimetön Oy' WHERE id = {c}"),
+    "name 81+ characters": (LONG_NAME, None, "UPDATE customers SET name = 'Lyhyt Oy' WHERE id = {c}"),
+    "name with emoji": ("Hymy 😀 Oy", None, "UPDATE customers SET name = 'Hymy Oy' WHERE id = {c}"),
+    "name with Ŕ": ("Ŕoberts Oy", None, "UPDATE customers SET name = 'Roberts Oy' WHERE id = {c}"),
+    "name with quotes and markup": ('<b>"O\'Brien" & Co</b> Oy', None, None),
+}
+TASKS = {
+    "quantity zero": ("quantity", "0", "UPDATE task_products SET quantity = 1 WHERE task_id = {t}"),
+    "quantity negative": ("quantity", "-2", "UPDATE task_products SET quantity = 2 WHERE task_id = {t}"),
+    "quantity absurd (999 999 999)": (
+        "quantity",
+        "999999999",
+        "UPDATE task_products SET quantity = 3 WHERE task_id = {t}",
+    ),
+    "price negative": ("price", "-10.00", "UPDATE products SET unit_price = 10 WHERE id = {p}"),
+    "VAT 17 %": ("vat", "17", "UPDATE products SET vat_percent = 25.5 WHERE id = {p}"),
+    "unknown unit": ("unit", "parsec", "UPDATE products SET unit = 'h' WHERE id = {p}"),
+    "order number over 70 characters": ("order", "T" * 75, "UPDATE tasks SET order_number = 'PO-1' WHERE id = {t}"),
+}
+
+
+def _insert_corpus(world) -> dict[str, tuple[int, str | None]]:
+    """One task per bad item (its own customer and product); returns label → (task id, fix SQL)."""
+    corpus: dict[str, tuple[int, str | None]] = {}
+    n = 1000
+    for label, (name, bid, fix) in CUSTOMERS.items():
+        n += 1
+        _customer(world, n, name, bid)
+        _product(world, n, "h", "10.00", "25.5")
+        _task(world, n, n, "1", "PO-X")
+        corpus[label] = (n, fix and fix.format(c=n, t=n, p=n, bid=business_id(n)))
+    for label, (field, value, fix) in TASKS.items():
+        n += 1
+        _customer(world, n, f"Asiakas {n} Oy", None)
+        _product(world, n, value if field == "unit" else "h", value if field == "price" else "10.00",
+                 value if field == "vat" else "25.5")  # fmt: skip
+        _task(world, n, n, value if field == "quantity" else "1", value if field == "order" else "PO-X")
+        corpus[label] = (n, fix.format(c=n, t=n, p=n))
+    n += 1  # a task whose customer row was deleted
+    _customer(world, n, f"Poistuva {n} Oy", None)
+    _product(world, n, "h", "10.00", "25.5")
+    _task(world, n, n, "1", "PO-X")
+    world.sql("UPDATE tasks SET customer_id = NULL WHERE id = :t", {"t": n})
+    world.sql("DELETE FROM customers WHERE id = :c", {"c": n})
+    _customer(world, n + 1, f"Uusi {n + 1} Oy", None)
+    corpus["customer row deleted"] = (n, f"UPDATE tasks SET customer_id = {n + 1} WHERE id = {n}")
+    return corpus
+
+
+def _customer(world, n: int, name: str, bid: str | None) -> None:
+    world.sql(
+        "INSERT INTO customers (id, organization_id, name, business_id, street_address, postal_code, city, country,"
+        " created_at, updated_at) VALUES (:id, :o, :name, :bid, 'Katu 1', '00100', 'Helsinki', 'FI', :now, :now)",
+        {"id": n, "o": world.org, "name": name, "bid": business_id(n) if bid is None else bid, "now": NOW},
+    )
+
+
+def _product(world, n: int, unit: str, price: str, vat: str) -> None:
+    world.sql(
+        "INSERT INTO products (id, organization_id, code, name, unit, unit_price, vat_percent, created_at, updated_at)"
+        " VALUES (:id, :o, :code, :name, :unit, :price, :vat, :now, :now)",
+        {
+            "id": n,
+            "o": world.org,
+            "code": f"BAD-{n}",
+            "name": f"Tuote {n}",
+            "unit": unit,
+            "price": price,
+            "vat": vat,
+            "now": NOW,
+        },
+    )
+
+
+def _task(world, n: int, product: int, quantity: str, order: str) -> None:
+    world.sql(
+        "INSERT INTO tasks (id, organization_id, customer_id, title, status, order_number, completed_at, created_at,"
+        " updated_at) VALUES (:id, :o, :id, 'Huolto', 'COMPLETED', :order, :now, :now, :now)",
+        {"id": n, "o": world.org, "order": order, "now": NOW},
+    )
+    world.sql(
+        "INSERT INTO task_products (task_id, product_id, quantity) VALUES (:t, :p, :q)",
+        {"t": n, "p": product, "q": quantity},
+    )
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_bad_input_is_held_back_with_a_reason_not_looped_and_goes_through_once_fixed(make_world, figures, database):
+    world = make_world(database)
+    good = world.seed(customers=scaled(3), products=2, tasks=scaled(8))
+    corpus = _insert_corpus(world)
+    figures.items += len(corpus)
+    assert world.run() in (0, 1)
+    invoiced = {i["originalInvoiceNumber"] for i in world.fake.invoices()}
+    assert {invoice_key(world.org, t) for t in good} <= invoiced, "bad items stopped good ones"
+
+    transfers = world.state.transfers(world.org)
+    outcome = {}
+    for label, (task_id, _fix) in corpus.items():
+        record = transfers.get(task_id)
+        went_through = invoice_key(world.org, task_id) in invoiced
+        assert went_through or (record is not None and record.reasons), f"{label}: waits without a reason"
+        outcome[label] = "invoiced" if went_through else f"{record.state}: {record.reasons[0][:90]}"
+    figures.held_back = sum(not v.startswith("invoiced") for v in outcome.values())
+    figures.notes += [f"{label} → {text}" for label, text in outcome.items()]
+
+    before = len(world.fake_requests())
+    assert world.run() in (0, 1)
+    assert world.writes(world.fake_requests()[before:]) == [], "a refused or held-back item was retried in a loop"
+
+    for label, (task_id, fix) in corpus.items():
+        if fix and not outcome[label].startswith("invoiced"):
+            world.sql(fix)
+            world.eligible.add(task_id)
+    world.sync_until_settled()
+    world.check_end_state()
+    world.assert_quiet_rerun()
+    world.assert_no_secret_leaked()
