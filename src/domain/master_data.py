@@ -23,8 +23,8 @@ def new_product(product: Product, vat_percentages: Collection[Decimal]) -> NewPr
     if unit is None:
         problems.append(f"its unit {product.unit!r} has no Procountor equivalent; use h, pcs, km, m, kg or l")
     if vat_percentages and product.vat_percent not in vat_percentages:
-        allowed = ", ".join(str(v.normalize()) for v in sorted(vat_percentages, reverse=True))
-        problems.append(f"VAT {product.vat_percent.normalize()} % is not in use in Procountor (allowed: {allowed})")
+        allowed = ", ".join(f"{v.normalize():f}" for v in sorted(vat_percentages, reverse=True))
+        problems.append(f"VAT {product.vat_percent.normalize():f} % is not in use in Procountor (allowed: {allowed})")
     if product.unit_price < 0:
         problems.append(f"its price {product.unit_price} is negative")
     if problems:

@@ -141,3 +141,14 @@ def test_procountor_wins_and_spotilla_keeps_its_site_address_and_phone() -> None
 @pytest.mark.parametrize(("raw", "key"), [("FI01120389", "0112038-9"), ("0112038-8", None), (None, None)])
 def test_customers_and_partners_are_matched_by_the_standard_business_id(raw: str | None, key: str | None) -> None:
     assert business_id_key(raw) == key
+
+
+def test_a_vat_percent_not_in_use_is_explained_with_the_percents_written_as_people_write_them() -> None:
+    from decimal import Decimal
+
+    from spotilla_procountor.domain.master_data import new_product
+    from spotilla_procountor.domain.model import Product
+
+    product = Product(1, 1, "P-1", "Lehti", "pcs", Decimal("5.00"), Decimal("20"))
+    reason = new_product(product, {Decimal("25.5"), Decimal("10"), Decimal("0")})
+    assert "VAT 20 % is not in use in Procountor (allowed: 25.5, 10, 0)" in reason.message

@@ -50,6 +50,28 @@ TASKS = {
 }
 
 
+# What each item must come to after the first cycle: invoiced (the data is valid after all), or its reason code.
+EXPECTED = {
+    "business ID blank": "BUSINESS_ID_MISSING",
+    "business ID malformed": "BUSINESS_ID_MALFORMED",
+    "business ID wrong check digit": "BUSINESS_ID_CHECK_DIGIT",
+    "business ID in VAT form": "invoiced",  # FI01120389 is the VAT form of 0112038-9
+    "name blank": "CUSTOMER_NAME_MISSING",
+    "name 81+ characters": "CUSTOMER_NOT_IN_PROCOUNTOR",
+    "name with emoji": "CUSTOMER_NOT_IN_PROCOUNTOR",
+    "name with Ŕ": "CUSTOMER_NOT_IN_PROCOUNTOR",
+    "name with quotes and markup": "invoiced",
+    "quantity zero": "QUANTITY_NOT_POSITIVE",
+    "quantity negative": "QUANTITY_NOT_POSITIVE",
+    "quantity absurd (999 999 999)": "invoiced",  # large but valid: the accountant sees it in the draft
+    "price negative": "PRODUCT_NOT_CREATABLE",
+    "VAT 17 %": "PRODUCT_NOT_CREATABLE",
+    "unknown unit": "PRODUCT_NOT_CREATABLE",
+    "order number over 70 characters": "REJECTED_BY_PROCOUNTOR",
+    "customer row deleted": "NO_CUSTOMER",
+}
+
+
 def _insert_corpus(world) -> dict[str, tuple[int, str | None]]:
     """One task per bad item (its own customer and product); returns label → (task id, fix SQL)."""
     corpus: dict[str, tuple[int, str | None]] = {}
@@ -131,6 +153,8 @@ def test_bad_input_is_held_back_with_a_reason_not_looped_and_goes_through_once_f
         record = transfers.get(task_id)
         went_through = invoice_key(world.org, task_id) in invoiced
         assert went_through or (record is not None and record.reasons), f"{label}: waits without a reason"
+        codes = ["invoiced"] if went_through else [reason.split(":")[0] for reason in record.reasons]
+        assert EXPECTED[label] in codes, f"{label}: expected {EXPECTED[label]}, got {codes}"
         outcome[label] = "invoiced" if went_through else f"{record.state}: {record.reasons[0][:90]}"
     figures.held_back = sum(not v.startswith("invoiced") for v in outcome.values())
     figures.notes += [f"{label} → {text}" for label, text in outcome.items()]
