@@ -1,0 +1,126 @@
+"""The benchmark's figures as a table for people and JSON for machines, with issue 7's target ratios."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from spotilla_procountor.app.bench import LIMITER_SLACK, BenchOptions, Measurement
+
+KIB_PER_MB = 1024
+
+
+@dataclass(frozen=True)
+class Target:
+    """One of issue 7's targets, judged on this run's figures (printed, never asserted)."""
+
+    name: str
+    value: float
+    limit: float
+    at_most: bool = True
+
+    @property
+    def met(self) -> bool:
+        return self.value <= self.limit if self.at_most else self.value >= self.limit
+
+
+def speedups(results: Iterable[Measurement]) -> dict[str, float]:
+    """Sequential wall time over concurrent wall time, per scenario measured both ways."""
+    by_key = {(m.scenario, m.mode): m for m in results}
+    return {
+        scenario: by_key[scenario, "sequential"].wall_s / concurrent.wall_s
+        for (scenario, mode), concurrent in by_key.items()
+        if mode == "concurrent" and (scenario, "sequential") in by_key
+    }
+
+
+def targets(results: list[Measurement]) -> list[Target]:
+    """The issue's targets that this run's scenarios can judge (SQL flatness needs two runs at two scales)."""
+    found = {m.scenario: m for m in results if m.mode == "concurrent"}
+    out: list[Target] = []
+    if initial := found.get("initial"):
+        out += [
+            Target("initial: wall time / lower bound", initial.wall_over_bound, 1.15),
+            Target("initial: requests / minimum", initial.requests_over_minimum, 1.02),
+        ]
+        if (gain := speedups(results).get("initial")) is not None:
+            out.append(Target("initial: sequential / concurrent wall time", gain, 1.8, at_most=False))
+    if idle := found.get("idle"):
+        out += [Target("idle: requests", idle.requests, 3), Target("idle: wall time (s)", idle.wall_s, 2)]
+    out += [
+        Target(f"{m.scenario}: CPU ms per invoice", m.cpu_ms_per_unit, 2)
+        for m in found.values()
+        if m.cpu_unit == "invoice"
+    ]
+    peaks = [m.peak_rss_kib or m.process_max_rss_kib for m in found.values()]
+    if peaks:
+        out.append(Target("peak resident memory (MB)", max(peaks) / KIB_PER_MB, 250))
+    if tenants := found.get("tenants"):
+        out.append(Target(f"tenants: {tenants.cycles} idle tenants, wall time (s)", tenants.wall_s, 60))
+    return out
+
+
+def as_json(options: BenchOptions, results: list[Measurement]) -> dict:
+    return {
+        "options": {**asdict(options), "json_path": str(options.json_path) if options.json_path else None},
+        "environment": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "effective_rate_per_s": options.rate_limit / (1 + LIMITER_SLACK),
+        "measurements": [m.as_json() for m in results],
+        "speedup_vs_sequential": speedups(results),
+        "targets": [{**asdict(t), "met": t.met} for t in targets(results)],
+    }
+
+
+def write_json(path: Path, options: BenchOptions, results: list[Measurement]) -> None:
+    path.write_text(json.dumps(as_json(options, results), indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def _mb(kib: int | None) -> str:
+    return "—" if kib is None else f"{kib / KIB_PER_MB:.0f}"
+
+
+def figures_table(options: BenchOptions, results: list[Measurement]) -> Table:
+    table = Table(
+        title=f"spotilla-procountor bench: {options.database}, scale {options.scale:g}, "
+        f"{options.latency_ms:g} ms latency, {options.rate_limit}/s limit "
+        f"(effective {options.rate_limit / (1 + LIMITER_SLACK):.1f}/s with the limiter's 15 % slack)"
+    )
+    columns = ("scenario", "mode", "requests", "minimum", "req/min", "429s", "wall s", "bound s", "wall/bound",
+               "bound@nominal s", "SQL", "CPU ms/unit", "peak MB")  # fmt: skip
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("scenario", "mode") else "right")
+    for m in results:
+        table.add_row(
+            m.scenario, m.mode, str(m.requests), str(m.requests_minimum), f"{m.requests_over_minimum:.3f}",
+            str(m.throttled_429), f"{m.wall_s:.2f}", f"{m.lower_bound_s:.2f}", f"{m.wall_over_bound:.2f}",
+            f"{m.lower_bound_nominal_s:.2f}", str(m.sql_statements), f"{m.cpu_ms_per_unit:.2f}/{m.cpu_unit}",
+            _mb(m.peak_rss_kib),
+        )  # fmt: skip
+    return table
+
+
+def targets_table(results: list[Measurement]) -> Table:
+    table = Table(title="Issue 7 targets (this run)")
+    for column in ("target", "value", "limit", "met"):
+        table.add_column(column, justify="left" if column == "target" else "right")
+    for target in targets(results):
+        sign = "≤" if target.at_most else "≥"
+        table.add_row(target.name, f"{target.value:.3g}", f"{sign} {target.limit:g}", "yes" if target.met else "NO")
+    return table
+
+
+def print_report(console: Console, options: BenchOptions, results: list[Measurement]) -> None:
+    """The figures, the sequential ratios and the targets; wide enough not to fold when written to a file."""
+    if not console.is_terminal:
+        console = Console(file=console.file, width=max(console.width, 170))
+    console.print(figures_table(options, results))
+    for scenario, gain in speedups(results).items():
+        console.print(f"{scenario}: one request at a time takes {gain:.2f}× as long as concurrent")
+    console.print(targets_table(results))
