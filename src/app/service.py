@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from spotilla_procountor.adapters.spotilla_sql.run_lock import holder_id
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
@@ -195,6 +196,7 @@ class SyncService:
             return SyncReport(config.organization_id, RunStatus.FAILED, error=str(exc), dry_run=dry_run)
         options = SyncOptions(
             workers=self._settings.sync_workers,
+            partner_pull_overlap=timedelta(seconds=self._settings.partner_pull_overlap_s),
             stop=stop,
             run_scope=lambda org, run: run_context(organization_id=org, run_id=run),
             on_event=self.on_event,

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(8, ge=1, description="Requests to Procountor under way at once per credential.")
     sync_workers: int = Field(8, ge=1, description="Creates under way at once within one tenant's cycle.")
     request_timeout_s: float = Field(30, gt=0, description="Seconds before a Procountor request times out.")
+    partner_pull_overlap_s: float = Field(
+        120, ge=0, description="Seconds of partner changes re-read before the newest one seen (Procountor's clock)."
+    )
     lock_ttl_s: float = Field(900, gt=0, description="Seconds a SQLite run lease lasts without renewal.")
     log_format: Literal["text", "json"] = Field(
         "text", description="`text` (key=value) for people, `json` for machines."

@@ -20,8 +20,10 @@ class SyncOptions:
     """Knobs of a cycle: how many creates may be under way at once and how far back the partner pull looks."""
 
     workers: int = 1
-    partner_pull_overlap: timedelta = timedelta(minutes=10)
-    """Re-read partners changed this long before the newest version seen, in case the clocks disagree."""
+    partner_pull_overlap: timedelta = timedelta(minutes=2)
+    """Re-read partners changed this long before the newest version seen. Both the filter and the versions are
+    Procountor's clock, so our clock's skew does not matter; this covers Procountor's own commit order (a
+    version stamped just before the newest one seen may become visible only after the listing)."""
     stop: threading.Event | None = None
     """Set by the service on SIGTERM/SIGINT: items under way finish, no new one starts."""
     on_event: Callable[[Event], None] | None = None

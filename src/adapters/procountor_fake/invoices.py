@@ -181,5 +181,5 @@ def search(store: Store, request: FakeRequest) -> FakeResponse:
     size, page = size_param(request), page_param(request)
     desc = descending(request, "orderById", "DESC")
     keep = _filters(request)
-    rows = [basic_info(inv) for inv in ordered(store.tables[TABLE].values(), desc) if keep(inv)]
-    return page_result(rows, page, size)
+    rows = [inv for inv in ordered(store.tables[TABLE].values(), desc) if keep(inv)]
+    return page_result(rows, page, size, render=basic_info)

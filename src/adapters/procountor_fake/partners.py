@@ -69,11 +69,11 @@ def search(store: Store, request: FakeRequest) -> FakeResponse:
     in_window = version_window(request)
     previous = int_param(request, "previousId")
     rows = [
-        basic_info(p)
+        p
         for p in ordered(store.tables[TABLE].values(), desc)
         if _matches(p, request, active) and in_window(p) and _after(p["id"], previous, desc)
     ]
-    return page_result(rows, page, size)
+    return page_result(rows, page, size, render=basic_info)
 
 
 def _after(object_id: int, previous: int | None, desc: bool) -> bool:

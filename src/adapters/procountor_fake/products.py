@@ -53,13 +53,9 @@ def search(store: Store, request: FakeRequest) -> FakeResponse:
     active = bool_param(request, "active", None)
     in_window = version_window(request)
     previous = int_param(request, "previousId", 0) or 0
-    matching = [
-        copy.deepcopy(p)
-        for p in ordered(store.tables[TABLE].values(), desc)
-        if _matches(p, request, active) and in_window(p)
-    ]
+    matching = [p for p in ordered(store.tables[TABLE].values(), desc) if _matches(p, request, active) and in_window(p)]
     past = [p for p in matching if not previous or (p["id"] < previous if desc else p["id"] > previous)]
-    return page_result(past, 0, size, total=len(matching))
+    return page_result(past, 0, size, total=len(matching), render=copy.deepcopy)
 
 
 def get_many(store: Store, ids: str) -> FakeResponse:

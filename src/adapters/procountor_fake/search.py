@@ -88,9 +88,16 @@ def version_window(request: FakeRequest) -> Callable[[dict], bool]:
     return keep
 
 
-def page_result(rows: list[dict], page: int, size: int, total: int | None = None) -> FakeResponse:
-    """`{"results": [...], "meta": {...}}` for one page of already-filtered, ordered rows."""
+def page_result(
+    rows: list[dict], page: int, size: int, total: int | None = None, render: Callable[[dict], dict] | None = None
+) -> FakeResponse:
+    """`{"results": [...], "meta": {...}}` for one page of already-filtered, ordered rows.
+
+    `render` shapes only the rows of the page, so listing n rows page by page stays linear, not quadratic.
+    """
     chunk = rows[page * size : (page + 1) * size]
+    if render is not None:
+        chunk = [render(row) for row in chunk]
     meta = {
         "pageNumber": page,
         "pageSize": size,
