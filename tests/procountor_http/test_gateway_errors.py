@@ -200,14 +200,14 @@ def test_a_retry_after_longer_than_the_policy_allows_gives_up_at_once(connect, s
     assert sleeps == []
 
 
-def test_401_twice_is_authentication_failed_after_one_renewal(connect):
+def test_a_401_that_outlasts_three_token_renewals_is_authentication_failed(connect):
     server = ScriptedProcountor(httpx.Response(401))
 
     with pytest.raises(AuthenticationFailed):
         list(connect(server).list_products())
 
-    assert server.tokens_issued == 2
-    assert [r.headers["Authorization"] for r in server.api_requests()] == ["Bearer tok-1", "Bearer tok-2"]
+    assert server.tokens_issued == 4  # the first token and three renewals, each carried by the next try
+    assert [r.headers["Authorization"] for r in server.api_requests()] == [f"Bearer tok-{n}" for n in range(1, 5)]
 
 
 @pytest.mark.parametrize("status", [400, 401])

@@ -36,6 +36,9 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+TOKEN_RENEWALS = 3  # token renewals per call after a 401
+
+
 class HttpProcountorGateway:
     """One tenant's Procountor company over HTTP; satisfies `ProcountorGateway` and raises only its errors.
 
@@ -208,16 +211,22 @@ class HttpProcountorGateway:
         """Every API call passes here: token, limits, retries, one token renewal on 401, classification."""
         what = f"{method} {path}"
         content = None if body is None else codec.dumps(body)
-        token = self._tokens.current()
-        for renewal in (False, True):
-            if renewal:
-                token = self._tokens.renew(token)
-            build = partial(
-                self._build, method=method, path=path, params=params, headers=headers, content=content, token=token
-            )
-            response = self._exchange.send(build, what, create=create)
+        sent: list[Token] = []  # the token each attempt carried, read when the attempt has its turn
+
+        def build(rejected: Token | None) -> httpx.Request:
+            token = self._tokens.current() if rejected is None else self._tokens.renew(rejected)
+            sent.append(token)
+            return self._build(method=method, path=path, params=params, headers=headers, content=content, token=token)
+
+        rejected: Token | None = None
+        # A 401 after the token endpoint has just accepted our credentials means the token went stale on the
+        # way (a short-lived token, a long queue), not that the credentials are wrong: renew and try again, a
+        # few times. Wrong credentials fail at the token endpoint itself.
+        for _attempt in range(1 + TOKEN_RENEWALS):
+            response = self._exchange.send(partial(build, rejected), what, create=create)
             if verdict(response.status_code) is not Verdict.REAUTHENTICATE:
                 break
+            rejected = sent[-1]
         if missing_ok and response.status_code == 404:
             return None
         if verdict(response.status_code) is not Verdict.OK:
@@ -246,7 +255,7 @@ class HttpProcountorGateway:
         build = partial(
             self._http.build_request, "POST", "/oauth/token", content=form, headers={"Content-Type": FORM_CONTENT_TYPE}
         )
-        response = self._exchange.send(build, "POST /oauth/token", create=False)
+        response = self._exchange.send(build, "POST /oauth/token", create=False, in_flight=False)
         if verdict(response.status_code) is not Verdict.OK:
             raise token_error_for(response)
         return parse_token_answer(response.content)

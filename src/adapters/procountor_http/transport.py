@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import ipaddress
 import itertools
@@ -89,11 +90,18 @@ class Exchange:
         self._clock = clock
         self._monotonic = monotonic
 
-    def send(self, request: Callable[[], httpx.Request], what: str, *, create: bool) -> httpx.Response:
-        """The first answer that is not transient, after retries; raises OutcomeUnknown/TemporarilyUnavailable."""
+    def send(
+        self, request: Callable[[], httpx.Request], what: str, *, create: bool, in_flight: bool = True
+    ) -> httpx.Response:
+        """The first answer that is not transient, after retries; raises OutcomeUnknown/TemporarilyUnavailable.
+
+        `request` is built only once the call holds an in-flight slot, so what it carries (the bearer token) is
+        fresh even after a long wait for one. `in_flight=False` (token requests) skips the in-flight cap, so that
+        building a request inside a slot may fetch a token without waiting for a slot it would itself hold.
+        """
         for retry_number in itertools.count():
             try:
-                response = self._send_once(request(), what)
+                response = self._send_once(request, what, in_flight=in_flight)
             except httpx.RequestError as exc:
                 if create and not certainly_not_sent(exc):
                     raise OutcomeUnknown(f"{what} was sent but its answer was lost ({type(exc).__name__})") from exc
@@ -117,9 +125,12 @@ class Exchange:
         log.debug("retry %d in %.2f s: %s", retry_number + 1, wait, give_up)
         self._sleep(wait)
 
-    def _send_once(self, request: httpx.Request, what: str) -> httpx.Response:
+    def _send_once(self, build: Callable[[], httpx.Request], what: str, *, in_flight: bool) -> httpx.Response:
         """One HTTP exchange under the in-flight cap and the rate limit; logs method, path, status, time."""
-        with self._in_flight:
+        with self._in_flight if in_flight else contextlib.nullcontext():
+            # Built before its rate-limit turn: a token fetched while building takes a turn of its own first,
+            # so the two never reach Procountor in one turn; the wait after building is bounded by the cap.
+            request = build()
             self._limiter.acquire()
             started = self._monotonic()
             try:
