@@ -283,7 +283,7 @@ class World:
         for task in waiting:
             record = transfers.get(task.id)
             assert record is not None and record.reasons, f"task {task.id} waits without a reason"
-        self.figures.held_back = len(waiting)
+        self.figures.held_back = max(self.figures.held_back, len(waiting))  # a scenario may have counted it earlier
         runs = self.state.runs(self.org, limit=10_000)
         # A killed run is closed as INTERRUPTED when the tenant's next run starts, so none may stay RUNNING.
         running = [r for r in runs if r.status == RunStatus.RUNNING]
