@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,21 +60,46 @@ class CrashPlan:
 
 
 class CrashingStateStore:
-    """A StateStore that dies right after a PENDING or a final state is committed."""
+    """A StateStore that dies right after a PENDING or a final state is committed.
+
+    A write inside `together()` is committed when the block ends, so its point is passed only then.
+    """
 
     def __init__(self, inner: Any, plan: CrashPlan) -> None:
         self._inner = inner
         self._plan = plan
+        self._local = threading.local()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        if getattr(self._local, "committed", None) is not None:
+            yield
+            return
+        self._local.committed = committed = []
+        try:
+            with self._inner.together():
+                yield
+        finally:
+            self._local.committed = None
+        for flow, point in committed:
+            self._plan.passed(flow, point)
+
+    def _passed(self, flow: str, point: str) -> None:
+        committed = getattr(self._local, "committed", None)
+        if committed is None:
+            self._plan.passed(flow, point)
+        else:
+            committed.append((flow, point))
+
     def save_transfer(self, record: TransferRecord) -> None:
         self._inner.save_transfer(record)
         if record.state == TransferState.PENDING:
-            self._plan.passed("invoice", "after_record_stored")
+            self._passed("invoice", "after_record_stored")
         elif record.state == TransferState.CREATED:
-            self._plan.passed("invoice", "after_recorded")
+            self._passed("invoice", "after_recorded")
 
     def save_link(self, link: Link) -> None:
         self._inner.save_link(link)
@@ -80,9 +107,9 @@ class CrashingStateStore:
         if flow is None:
             return
         if link.state == LinkState.PENDING:
-            self._plan.passed(flow, "after_record_stored")
+            self._passed(flow, "after_record_stored")
         elif link.state == LinkState.LINKED:
-            self._plan.passed(flow, "after_recorded")
+            self._passed(flow, "after_recorded")
 
 
 class CrashingTransport(httpx.BaseTransport):

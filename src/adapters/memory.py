@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 
@@ -35,6 +37,20 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+def _deferrable(write: Callable[..., None]) -> Callable[..., None]:
+    """A write that, inside the calling thread's `together()` block, waits for the block to end."""
+
+    @functools.wraps(write)
+    def deferred(self: InMemoryStateStore, *args: object, **kwargs: object) -> None:
+        pending = getattr(self._local, "pending", None)
+        if pending is None:
+            write(self, *args, **kwargs)
+        else:
+            pending.append(functools.partial(write, self, *args, **kwargs))
+
+    return deferred
+
+
 @dataclass
 class InMemoryStateStore:
     """The integration's own state held in dictionaries; state is public so tests can read it."""
@@ -47,11 +63,27 @@ class InMemoryStateStore:
     events: dict[int, list[Event]] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _local: threading.local = field(default_factory=threading.local)
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """Like the SQL store: the thread's writes in the block are applied when it ends, none if it raises."""
+        if getattr(self._local, "pending", None) is not None:
+            yield
+            return
+        self._local.pending = pending = []
+        try:
+            yield
+        finally:
+            self._local.pending = None
+        for write in pending:
+            write()
 
     def links(self, organization_id: int, kind: EntityKind) -> Mapping[int, Link]:
         with self._lock:
             return {k[2]: v for k, v in self.links_by_key.items() if k[0] == organization_id and k[1] == kind}
 
+    @_deferrable
     def save_link(self, link: Link) -> None:
         with self._lock:
             for key, other in self.links_by_key.items():
@@ -78,6 +110,7 @@ class InMemoryStateStore:
                 and (in_states is None or r.state in in_states)
             }
 
+    @_deferrable
     def save_transfer(self, record: TransferRecord) -> None:
         with self._lock:
             self.transfer_records[(record.organization_id, record.task_id)] = record
@@ -86,6 +119,7 @@ class InMemoryStateStore:
         with self._lock:
             return dict(self.mirror.get(organization_id, {}))
 
+    @_deferrable
     def remember_partners(self, organization_id: int, entries: Iterable[PartnerMirrorEntry]) -> None:
         with self._lock:
             self.mirror.setdefault(organization_id, {}).update({e.partner_id: e for e in entries})
@@ -93,6 +127,7 @@ class InMemoryStateStore:
     def partner_watermark(self, organization_id: int) -> datetime | None:
         return self.watermarks.get(organization_id)
 
+    @_deferrable
     def set_partner_watermark(self, organization_id: int, moment: datetime) -> None:
         self.watermarks[organization_id] = moment
 
@@ -108,6 +143,7 @@ class InMemoryStateStore:
             self.events[run_id] = []
             return run_id
 
+    @_deferrable
     def record_event(self, run_id: int, event: Event) -> None:
         with self._lock:
             self.events[run_id].append(event)

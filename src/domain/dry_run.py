@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 
@@ -97,6 +98,10 @@ class DryRunStateStore:
         self._inner = inner
         self._links: dict[tuple[EntityKind, int], Link] = {}
         self._transfers: dict[int, TransferRecord] = {}
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        yield  # the overlay is thrown away anyway
 
     def links(self, organization_id: int, kind: EntityKind) -> Mapping[int, Link]:
         merged = dict(self._inner.links(organization_id, kind))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -109,8 +110,17 @@ class SpotillaRepository(Protocol):
 class StateStore(Protocol):
     """The integration's own tables: links, transfer records, partner mirror, run log.
 
-    Every write is durable when the call returns, so it happens before the next external call.
+    Every write is durable when the call returns, so it happens before the next external call; inside
+    `together()` the calling thread's writes are durable when the block ends instead.
     """
+
+    def together(self) -> AbstractContextManager[None]:
+        """Commits the writes this thread makes in the block as one unit when it ends, none if it raises.
+
+        For an item's outcome and its run-log event, which belong together; never around an external call
+        whose preceding write must be durable first.
+        """
+        ...
 
     def links(self, organization_id: int, kind: EntityKind) -> Mapping[int, Link]:
         """Links of a kind, by Spotilla id."""

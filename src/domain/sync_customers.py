@@ -78,36 +78,37 @@ def push_customers(ctx: CycleContext, pulled: list[Partner]) -> None:
     }
     todo: list[tuple[Customer, NewPartner, Link | None]] = []
     planned: dict[str, int] = {}  # business ID → the customer whose partner this cycle creates
-    for customer in sorted(ctx.customers.values(), key=lambda c: c.id):
-        link = links.get(customer.id)
-        if link and link.state == LinkState.LINKED and link.procountor_id is not None:
-            ctx.partner_links[customer.id] = link.procountor_id
-            continue
-        plan = new_partner(customer)
-        if isinstance(plan, list):
-            _hold_back(ctx, customer, plan, link)
-            continue
-        if link and link.state == LinkState.FAILED and link.fingerprint == _customer_fingerprint(customer):
-            # Procountor refused exactly this data before: not retried in a loop, only once it changes.
-            ctx.customer_problems[customer.id] = [Reason(ReasonCode.CUSTOMER_NOT_IN_PROCOUNTOR, link.reason or "")]
-            continue
-        existing = by_business_id.get(plan.business_id)
-        if existing is not None and existing in claimed:
-            reason = Reason.of(ReasonCode.DUPLICATE_CUSTOMER, customer_id=customer.id, other_id=claimed[existing])
-            _hold_back(ctx, customer, [reason], link)
-            continue
-        first = planned.get(plan.business_id)
-        if existing is None and first is not None:
-            reason = Reason.of(ReasonCode.DUPLICATE_CUSTOMER, customer_id=customer.id, other_id=first)
-            _hold_back(ctx, customer, [reason], link)
-            continue
-        if existing is not None:
-            claimed[existing] = customer.id
-            _save(ctx, customer.id, LinkState.LINKED, existing, fingerprint=_customer_fingerprint(customer))
-            ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.LINKED, procountor_id=existing)
-            continue
-        planned[plan.business_id] = customer.id
-        todo.append((customer, plan, link))
+    with ctx.state.together():  # the pass's links and hold-backs in one commit
+        for customer in sorted(ctx.customers.values(), key=lambda c: c.id):
+            link = links.get(customer.id)
+            if link and link.state == LinkState.LINKED and link.procountor_id is not None:
+                ctx.partner_links[customer.id] = link.procountor_id
+                continue
+            plan = new_partner(customer)
+            if isinstance(plan, list):
+                _hold_back(ctx, customer, plan, link)
+                continue
+            if link and link.state == LinkState.FAILED and link.fingerprint == _customer_fingerprint(customer):
+                # Procountor refused exactly this data before: not retried in a loop, only once it changes.
+                ctx.customer_problems[customer.id] = [Reason(ReasonCode.CUSTOMER_NOT_IN_PROCOUNTOR, link.reason or "")]
+                continue
+            existing = by_business_id.get(plan.business_id)
+            if existing is not None and existing in claimed:
+                reason = Reason.of(ReasonCode.DUPLICATE_CUSTOMER, customer_id=customer.id, other_id=claimed[existing])
+                _hold_back(ctx, customer, [reason], link)
+                continue
+            first = planned.get(plan.business_id)
+            if existing is None and first is not None:
+                reason = Reason.of(ReasonCode.DUPLICATE_CUSTOMER, customer_id=customer.id, other_id=first)
+                _hold_back(ctx, customer, [reason], link)
+                continue
+            if existing is not None:
+                claimed[existing] = customer.id
+                _save(ctx, customer.id, LinkState.LINKED, existing, fingerprint=_customer_fingerprint(customer))
+                ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.LINKED, procountor_id=existing)
+                continue
+            planned[plan.business_id] = customer.id
+            todo.append((customer, plan, link))
     for_each(todo, lambda item: _create_partner(ctx, *item), workers=ctx.options.workers, stop=ctx.options.stop)
 
 
@@ -135,8 +136,9 @@ def _create_partner(ctx: CycleContext, customer: Customer, plan: NewPartner, lin
     if link is not None and link.state == LinkState.PENDING:
         adopted = _adopt_existing(ctx, customer, plan)
         if adopted is not None:
-            _save(ctx, customer.id, LinkState.LINKED, adopted, fingerprint=fp)
-            ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.ADOPTED, procountor_id=adopted)
+            with ctx.state.together():
+                _save(ctx, customer.id, LinkState.LINKED, adopted, fingerprint=fp)
+                ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.ADOPTED, procountor_id=adopted)
             return
     _save(ctx, customer.id, LinkState.PENDING, None, fingerprint=fp)
     try:
@@ -149,13 +151,15 @@ def _create_partner(ctx: CycleContext, customer: Customer, plan: NewPartner, lin
     except ProcountorRejected as exc:
         reason = _refused(f"Procountor refused it: {exc}")
         ctx.customer_problems[customer.id] = [reason]
-        _save(ctx, customer.id, LinkState.FAILED, None, fingerprint=fp, reason=reason.message)
-        ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.FAILED, reasons=[reason])
+        with ctx.state.together():
+            _save(ctx, customer.id, LinkState.FAILED, None, fingerprint=fp, reason=reason.message)
+            ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.FAILED, reasons=[reason])
         return
     entry = PartnerMirrorEntry(partner.id, plan.business_id, partner.version)
-    ctx.state.remember_partners(ctx.organization_id, [entry])
-    _save(ctx, customer.id, LinkState.LINKED, partner.id, fingerprint=fp)
-    ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.CREATED, procountor_id=partner.id)
+    with ctx.state.together():  # mirror entry, link and run-log event in one commit
+        ctx.state.remember_partners(ctx.organization_id, [entry])
+        _save(ctx, customer.id, LinkState.LINKED, partner.id, fingerprint=fp)
+        ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.CREATED, procountor_id=partner.id)
 
 
 def pull_partners(ctx: CycleContext, changed: list[Partner]) -> None:
@@ -185,8 +189,9 @@ def _pull_details(ctx: CycleContext, relevant: list[Partner], linked_by_partner:
 
 def _create_customer(ctx: CycleContext, partner: Partner) -> None:
     customer_id = ctx.spotilla.add_customer(ctx.organization_id, procountor_owned_fields(partner))
-    _save(ctx, customer_id, LinkState.LINKED, partner.id, fingerprint=None)
-    ctx.recorder.record(IN, EntityKind.CUSTOMER, customer_id, Outcome.CREATED, procountor_id=partner.id)
+    with ctx.state.together():
+        _save(ctx, customer_id, LinkState.LINKED, partner.id, fingerprint=None)
+        ctx.recorder.record(IN, EntityKind.CUSTOMER, customer_id, Outcome.CREATED, procountor_id=partner.id)
 
 
 def _apply_changes(ctx: CycleContext, customer_id: int, partner: Partner) -> None:

@@ -72,11 +72,13 @@ def _transfer(ctx: CycleContext, task: Task, record: TransferRecord | None, fp: 
         found = ctx.procountor.find_invoices_by_key(record.key)
         if found:
             invoice = min(found, key=lambda ref: ref.id)
-            _save(ctx, replace(record, state=TransferState.CREATED, invoice_id=invoice.id, reasons=()))
-            ctx.recorder.record(FLOW, EntityKind.TASK, task.id, Outcome.ADOPTED, procountor_id=invoice.id)
+            with ctx.state.together():
+                _save(ctx, replace(record, state=TransferState.CREATED, invoice_id=invoice.id, reasons=()))
+                ctx.recorder.record(FLOW, EntityKind.TASK, task.id, Outcome.ADOPTED, procountor_id=invoice.id)
             return
         if reasons := _reasons(ctx, task, record):
-            _hold_back(ctx, task, record, reasons, fp)  # not in Procountor after all, and no longer eligible
+            with ctx.state.together():
+                _hold_back(ctx, task, record, reasons, fp)  # not in Procountor after all, and no longer eligible
             return
     if record is None:
         record = TransferRecord(
@@ -96,29 +98,33 @@ def _transfer(ctx: CycleContext, task: Task, record: TransferRecord | None, fp: 
         created = ctx.procountor.create_invoice(draft)
     except OutcomeUnknown as exc:
         reason = Reason.of(ReasonCode.NO_ANSWER, what="The invoice", detail=str(exc))
-        _save(ctx, replace(record, state=TransferState.SENT, reasons=(str(reason),)))
-        ctx.recorder.record(FLOW, EntityKind.TASK, task.id, Outcome.FAILED, reasons=[reason])
+        with ctx.state.together():
+            _save(ctx, replace(record, state=TransferState.SENT, reasons=(str(reason),)))
+            ctx.recorder.record(FLOW, EntityKind.TASK, task.id, Outcome.FAILED, reasons=[reason])
         return
     except ProcountorRejected as exc:
         reason = Reason.of(ReasonCode.REJECTED_BY_PROCOUNTOR, detail=str(exc))
-        _save(ctx, replace(record, state=TransferState.FAILED, reasons=(str(reason),)))
-        ctx.recorder.record(FLOW, EntityKind.TASK, task.id, Outcome.FAILED, reasons=[reason])
+        with ctx.state.together():
+            _save(ctx, replace(record, state=TransferState.FAILED, reasons=(str(reason),)))
+            ctx.recorder.record(FLOW, EntityKind.TASK, task.id, Outcome.FAILED, reasons=[reason])
         return
-    _save(ctx, replace(record, state=TransferState.CREATED, invoice_id=created.id, reasons=()))
-    ctx.recorder.record(FLOW, EntityKind.TASK, task.id, Outcome.CREATED, procountor_id=created.id)
+    with ctx.state.together():  # the record and its run-log event in one commit
+        _save(ctx, replace(record, state=TransferState.CREATED, invoice_id=created.id, reasons=()))
+        ctx.recorder.record(FLOW, EntityKind.TASK, task.id, Outcome.CREATED, procountor_id=created.id)
 
 
 def _settle_orphan(ctx: CycleContext, record: TransferRecord) -> None:
     """A create in doubt for a task that no longer awaits an invoice: adopt what Procountor has, else stop."""
     found = ctx.procountor.find_invoices_by_key(record.key)
-    if found:
-        invoice = min(found, key=lambda ref: ref.id)
-        _save(ctx, replace(record, state=TransferState.CREATED, invoice_id=invoice.id, reasons=()))
-        ctx.recorder.record(FLOW, EntityKind.TASK, record.task_id, Outcome.ADOPTED, procountor_id=invoice.id)
-        return
-    reason = Reason.of(ReasonCode.TASK_NOT_COMPLETED, status="no longer completed")
-    _save(ctx, replace(record, state=TransferState.HELD_BACK, reasons=(str(reason),)))
-    ctx.recorder.record(FLOW, EntityKind.TASK, record.task_id, Outcome.HELD_BACK, reasons=[reason])
+    with ctx.state.together():
+        if found:
+            invoice = min(found, key=lambda ref: ref.id)
+            _save(ctx, replace(record, state=TransferState.CREATED, invoice_id=invoice.id, reasons=()))
+            ctx.recorder.record(FLOW, EntityKind.TASK, record.task_id, Outcome.ADOPTED, procountor_id=invoice.id)
+            return
+        reason = Reason.of(ReasonCode.TASK_NOT_COMPLETED, status="no longer completed")
+        _save(ctx, replace(record, state=TransferState.HELD_BACK, reasons=(str(reason),)))
+        ctx.recorder.record(FLOW, EntityKind.TASK, record.task_id, Outcome.HELD_BACK, reasons=[reason])
 
 
 def sync_invoices(ctx: CycleContext) -> None:
@@ -131,17 +137,18 @@ def sync_invoices(ctx: CycleContext) -> None:
     orphans = [r for r in records.values() if r.state in _IN_DOUBT and r.task_id not in awaiting]
     for_each(orphans, lambda record: _settle_orphan(ctx, record), workers=ctx.options.workers, stop=ctx.options.stop)
     ready = []
-    for task in tasks:
-        record = records.get(task.id)
-        state = record.state if record else None
-        if state == TransferState.CREATED:
-            continue
-        fp = _task_fingerprint(ctx, task)
-        if record is not None and state == TransferState.FAILED and record.fingerprint == fp:
-            continue  # Procountor refused exactly this data; it is tried again once the data changes
-        reasons = _reasons(ctx, task, record)
-        if reasons and state not in _IN_DOUBT:
-            _hold_back(ctx, task, record, reasons, fp)
-        else:
-            ready.append((task, record, fp))
+    with ctx.state.together():  # every hold-back of the pass in one commit
+        for task in tasks:
+            record = records.get(task.id)
+            state = record.state if record else None
+            if state == TransferState.CREATED:
+                continue
+            fp = _task_fingerprint(ctx, task)
+            if record is not None and state == TransferState.FAILED and record.fingerprint == fp:
+                continue  # Procountor refused exactly this data; it is tried again once the data changes
+            reasons = _reasons(ctx, task, record)
+            if reasons and state not in _IN_DOUBT:
+                _hold_back(ctx, task, record, reasons, fp)
+            else:
+                ready.append((task, record, fp))
     for_each(ready, lambda item: _transfer(ctx, *item), workers=ctx.options.workers, stop=ctx.options.stop)

@@ -48,12 +48,14 @@ def _create(ctx: CycleContext, item: tuple[Product, NewProduct]) -> None:
     except ProcountorRejected as exc:
         reason = Reason.of(ReasonCode.PRODUCT_NOT_CREATABLE, product=product.name, detail=str(exc))
         ctx.product_problems[product.id] = reason
-        _link(ctx, product, LinkState.FAILED, procountor_id=None, fingerprint=fp, reason=reason.message)
-        ctx.recorder.record(FLOW, EntityKind.PRODUCT, product.id, Outcome.FAILED, reasons=[reason])
+        with ctx.state.together():
+            _link(ctx, product, LinkState.FAILED, procountor_id=None, fingerprint=fp, reason=reason.message)
+            ctx.recorder.record(FLOW, EntityKind.PRODUCT, product.id, Outcome.FAILED, reasons=[reason])
         return
-    _link(ctx, product, LinkState.LINKED, procountor_id=created.id, fingerprint=fp)
+    with ctx.state.together():  # the link and its run-log event in one commit
+        _link(ctx, product, LinkState.LINKED, procountor_id=created.id, fingerprint=fp)
+        ctx.recorder.record(FLOW, EntityKind.PRODUCT, product.id, Outcome.CREATED, procountor_id=created.id)
     ctx.product_links[product.id] = created.id
-    ctx.recorder.record(FLOW, EntityKind.PRODUCT, product.id, Outcome.CREATED, procountor_id=created.id)
 
 
 def sync_products(ctx: CycleContext) -> None:
@@ -76,12 +78,13 @@ def sync_products(ctx: CycleContext) -> None:
         return
     vats = ctx.procountor.vat_percentages()
     creatable = []
-    for product in todo:
-        plan = new_product(product, vats)
-        if isinstance(plan, Reason):
-            _hold_back(ctx, product, plan, links.get(product.id))
-        else:
-            creatable.append((product, plan))
+    with ctx.state.together():  # every hold-back of the pass in one commit
+        for product in todo:
+            plan = new_product(product, vats)
+            if isinstance(plan, Reason):
+                _hold_back(ctx, product, plan, links.get(product.id))
+            else:
+                creatable.append((product, plan))
     _create_missing(ctx, creatable)
 
 
@@ -91,12 +94,13 @@ def _create_missing(ctx: CycleContext, creatable: list[tuple[Product, NewProduct
         return
     existing = {p.code: p.id for p in ctx.procountor.list_products() if p.code}
     to_create = []
-    for product, wanted in creatable:
-        found = existing.get(product_code(product.id, product.code))
-        if found is None:
-            to_create.append((product, wanted))
-            continue
-        _link(ctx, product, LinkState.LINKED, procountor_id=found, fingerprint=_product_fingerprint(product))
-        ctx.product_links[product.id] = found
-        ctx.recorder.record(FLOW, EntityKind.PRODUCT, product.id, Outcome.LINKED, procountor_id=found)
+    with ctx.state.together():
+        for product, wanted in creatable:
+            found = existing.get(product_code(product.id, product.code))
+            if found is None:
+                to_create.append((product, wanted))
+                continue
+            _link(ctx, product, LinkState.LINKED, procountor_id=found, fingerprint=_product_fingerprint(product))
+            ctx.product_links[product.id] = found
+            ctx.recorder.record(FLOW, EntityKind.PRODUCT, product.id, Outcome.LINKED, procountor_id=found)
     for_each(to_create, lambda item: _create(ctx, item), workers=ctx.options.workers, stop=ctx.options.stop)

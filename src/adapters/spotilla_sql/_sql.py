@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from spotilla_procountor.domain.errors import RepositoryError
 
@@ -40,18 +41,33 @@ def chunked(ids: Iterable[int]) -> list[list[int]]:
 
 
 def upsert(
-    session: Session,
+    connection: Connection,
     model: type[Any],
     rows: Sequence[dict[str, Any]],
     keys: Sequence[str],
     *,
     keep_on_update: Sequence[str] = (),
 ) -> None:
-    """Inserts rows, or overwrites the rows that already have the same `keys` (except `keep_on_update`)."""
+    """Inserts rows, or overwrites the rows that already have the same `keys` (except `keep_on_update`).
+
+    The statement carries no values: it is built once per shape and the rows travel as parameters, so
+    SQLAlchemy compiles it once and a write costs a cached execute, not a compile.
+    """
+    if not rows:
+        return
+    stmt = _upsert_statement(connection.dialect.name, model, tuple(rows[0]), tuple(keys), tuple(keep_on_update))
+    rows = list(rows)
     for start in range(0, len(rows), IN_CHUNK):
-        stmt = dialect_insert(session.get_bind().dialect.name, model).values(list(rows[start : start + IN_CHUNK]))
-        update = {c: stmt.excluded[c] for c in rows[0] if c not in keys and c not in keep_on_update}
-        session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=update))
+        connection.execute(stmt, rows[start : start + IN_CHUNK])
+
+
+@lru_cache(maxsize=64)
+def _upsert_statement(
+    dialect: str, model: type[Any], columns: tuple[str, ...], keys: tuple[str, ...], keep: tuple[str, ...]
+) -> Any:
+    stmt = dialect_insert(dialect, model)
+    update = {c: stmt.excluded[c] for c in columns if c not in keys and c not in keep}
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=update)
 
 
 def dialect_insert(dialect: str, model: type[Any]) -> Any:

@@ -1,10 +1,14 @@
-"""Rows of the integration's own tables turned into the domain's plain data."""
+"""Rows of the integration's own tables turned into the domain's plain data.
+
+A row is an ORM object or a Core `Row`: both carry the columns as attributes of the same names.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from spotilla_procountor.adapters.spotilla_sql.state_models import LinkRow, RunEventRow, RunRow, TransferRow
+from spotilla_procountor.adapters.spotilla_sql.state_models import RunEventRow, RunRow
 from spotilla_procountor.domain.state import (
     EntityKind,
     Event,
@@ -18,7 +22,7 @@ from spotilla_procountor.domain.state import (
 )
 
 
-def link_of(row: LinkRow) -> Link:
+def link_of(row: Any) -> Link:
     return Link(
         organization_id=row.organization_id,
         kind=EntityKind(row.kind),
@@ -30,7 +34,7 @@ def link_of(row: LinkRow) -> Link:
     )
 
 
-def transfer_of(row: TransferRow) -> TransferRecord:
+def transfer_of(row: Any) -> TransferRecord:
     return TransferRecord(
         organization_id=row.organization_id,
         task_id=row.task_id,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from spotilla_procountor.adapters.spotilla_sql._sql import chunked, system_now, translated_errors, upsert
@@ -41,26 +42,47 @@ from spotilla_procountor.domain.state import (
 )
 
 PARTNERS_WATERMARK = "partners"
+_LINKS, _TRANSFERS, _MIRROR = LinkRow.__table__, TransferRow.__table__, PartnerMirrorRow.__table__
+_INSERT_EVENT = insert(RunEventRow.__table__)
 
 
 class SqlStateStore:
     """Links, transfer records, partner mirror, watermarks, run log, run locks and tenant settings.
 
-    Raises only `RepositoryError`. Each write is its own short transaction, committed on return.
+    Raises only `RepositoryError`. Each write is its own short transaction, committed on return, unless the
+    calling thread is inside `together()`: then its writes commit as one transaction when the block ends.
+    The per-item paths run on SQLAlchemy Core with statements compiled once; the ORM serves the rest.
     """
 
     def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
         self._engine = engine
         self._now = clock.now if clock is not None else system_now
         self._locks = run_locks_for(engine, self._now)
+        self._local = threading.local()  # the open `together()` connection of each thread
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """The writes this thread makes in the block commit as one transaction at its end; none if it raises.
+
+        Nested blocks join the outermost one. Reads in the block do not see its writes before the commit.
+        """
+        if getattr(self._local, "connection", None) is not None:
+            yield
+            return
+        with translated_errors("committing writes made together"), self._engine.begin() as connection:
+            self._local.connection = connection
+            try:
+                yield
+            finally:
+                self._local.connection = None
 
     # -- links -------------------------------------------------------------------------------------
 
     def links(self, organization_id: int, kind: EntityKind) -> Mapping[int, Link]:
         """Links of a kind, by Spotilla id."""
-        query = select(LinkRow).where(LinkRow.organization_id == organization_id, LinkRow.kind == kind.value)
-        with translated_errors("reading links"), Session(self._engine) as session:
-            return {row.spotilla_id: link_of(row) for row in session.scalars(query)}
+        query = select(_LINKS).where(_LINKS.c.organization_id == organization_id, _LINKS.c.kind == kind.value)
+        with translated_errors("reading links"), self._engine.connect() as connection:
+            return {row.spotilla_id: link_of(row) for row in connection.execute(query)}
 
     def save_link(self, link: Link) -> None:
         """Stores or replaces the link of (organization, kind, Spotilla id); a Procountor id linked twice fails."""
@@ -74,8 +96,8 @@ class SqlStateStore:
             "reason": link.reason,
             "updated_at": self._now(),
         }
-        with translated_errors("saving a link"), self._write() as session:
-            upsert(session, LinkRow, [row], keys=["organization_id", "kind", "spotilla_id"])
+        with translated_errors("saving a link"), self._write() as connection:
+            upsert(connection, LinkRow, [row], keys=["organization_id", "kind", "spotilla_id"])
 
     # -- transfers ---------------------------------------------------------------------------------
 
@@ -87,15 +109,15 @@ class SqlStateStore:
         states: Iterable[TransferState] | None = None,
     ) -> Mapping[int, TransferRecord]:
         """Transfer records by task id (all, or those of the given tasks, or those in the given states)."""
-        query = select(TransferRow).where(TransferRow.organization_id == organization_id)
+        query = select(_TRANSFERS).where(_TRANSFERS.c.organization_id == organization_id)
         if states is not None:
-            query = query.where(TransferRow.state.in_([str(s) for s in states]))
-        with translated_errors("reading transfer records"), Session(self._engine) as session:
+            query = query.where(_TRANSFERS.c.state.in_([str(s) for s in states]))
+        with translated_errors("reading transfer records"), self._engine.connect() as connection:
             if task_ids is None:
-                rows = list(session.scalars(query))
+                rows = list(connection.execute(query))
             else:
-                chunks = (query.where(TransferRow.task_id.in_(ids)) for ids in chunked(task_ids))
-                rows = [row for chunk in chunks for row in session.scalars(chunk)]
+                chunks = (query.where(_TRANSFERS.c.task_id.in_(ids)) for ids in chunked(task_ids))
+                rows = [row for chunk in chunks for row in connection.execute(chunk)]
             return {row.task_id: transfer_of(row) for row in rows}
 
     def save_transfer(self, record: TransferRecord) -> None:
@@ -111,19 +133,18 @@ class SqlStateStore:
             "attempts": record.attempts,
             "updated_at": record.updated_at or self._now(),
         }
-        with translated_errors("saving a transfer record"), self._write() as session:
-            upsert(session, TransferRow, [row], keys=["organization_id", "task_id"])
+        with translated_errors("saving a transfer record"), self._write() as connection:
+            upsert(connection, TransferRow, [row], keys=["organization_id", "task_id"])
 
     # -- partner mirror and watermark --------------------------------------------------------------
 
     def partner_mirror(self, organization_id: int) -> Mapping[int, PartnerMirrorEntry]:
         """Procountor partners seen so far, by partner id."""
-        query = select(PartnerMirrorRow).where(PartnerMirrorRow.organization_id == organization_id)
-        with translated_errors("reading the partner mirror"), Session(self._engine) as session:
-            return {
-                row.partner_id: PartnerMirrorEntry(row.partner_id, row.business_id, row.version)
-                for row in session.scalars(query)
-            }
+        query = select(_MIRROR.c.partner_id, _MIRROR.c.business_id, _MIRROR.c.version).where(
+            _MIRROR.c.organization_id == organization_id
+        )
+        with translated_errors("reading the partner mirror"), self._engine.connect() as connection:
+            return {row.partner_id: PartnerMirrorEntry(*row) for row in connection.execute(query)}
 
     def remember_partners(self, organization_id: int, entries: Iterable[PartnerMirrorEntry]) -> None:
         """Adds or refreshes partners in the mirror (the last entry wins when a partner comes twice)."""
@@ -132,8 +153,8 @@ class SqlStateStore:
             {"organization_id": organization_id, "partner_id": pid, "business_id": e.business_id, "version": e.version}
             for pid, e in latest.items()
         ]
-        with translated_errors("remembering partners"), self._write() as session:
-            upsert(session, PartnerMirrorRow, rows, keys=["organization_id", "partner_id"])
+        with translated_errors("remembering partners"), self._write() as connection:
+            upsert(connection, PartnerMirrorRow, rows, keys=["organization_id", "partner_id"])
 
     def partner_watermark(self, organization_id: int) -> datetime | None:
         """Newest partner version seen, in Procountor's clock; None before the first pull."""
@@ -144,8 +165,8 @@ class SqlStateStore:
     def set_partner_watermark(self, organization_id: int, moment: datetime) -> None:
         """Stores the partner watermark (overwrites; the caller decides whether it moves forward)."""
         row = {"organization_id": organization_id, "name": PARTNERS_WATERMARK, "value": moment}
-        with translated_errors("saving the partner watermark"), self._write() as session:
-            upsert(session, WatermarkRow, [row], keys=["organization_id", "name"])
+        with translated_errors("saving the partner watermark"), self._write() as connection:
+            upsert(connection, WatermarkRow, [row], keys=["organization_id", "name"])
 
     # -- run log -----------------------------------------------------------------------------------
 
@@ -171,9 +192,9 @@ class SqlStateStore:
             "counts": "{}",
             "dry_run": dry_run,
         }
-        with translated_errors("starting a run"), self._write() as session:
-            session.execute(abandon)
-            return int(session.execute(insert(RunRow).values(values).returning(RunRow.id)).scalar_one())
+        with translated_errors("starting a run"), self._write() as connection:
+            connection.execute(abandon)
+            return int(connection.execute(insert(RunRow).values(values).returning(RunRow.id)).scalar_one())
 
     def record_event(self, run_id: int, event: Event) -> None:
         """Appends one item's outcome to a run."""
@@ -188,8 +209,8 @@ class SqlStateStore:
             "message": event.message,
             "created_at": self._now(),
         }
-        with translated_errors("recording a run event"), self._write() as session:
-            session.execute(insert(RunEventRow).values(values))
+        with translated_errors("recording a run event"), self._write() as connection:
+            connection.execute(_INSERT_EVENT, values)
 
     def finish_run(self, run_id: int, status: RunStatus, counts: Mapping[str, int], error: str | None = None) -> None:
         """Closes a run with its status, counts and (for a failed run) the error."""
@@ -199,8 +220,8 @@ class SqlStateStore:
             "counts": json.dumps(dict(counts), sort_keys=True),
             "error": error,
         }
-        with translated_errors("finishing a run"), self._write() as session:
-            session.execute(update(RunRow).where(RunRow.id == run_id).values(values))
+        with translated_errors("finishing a run"), self._write() as connection:
+            connection.execute(update(RunRow).where(RunRow.id == run_id).values(values))
 
     def runs(self, organization_id: int, limit: int = 10) -> list[RunSummary]:
         """The newest runs of a tenant, newest first."""
@@ -259,10 +280,15 @@ class SqlStateStore:
 
     def save_settings(self, config: TenantConfig) -> None:
         """Inserts or overwrites a tenant's settings row (its `created_at` is kept)."""
-        with translated_errors("saving tenant settings"), self._write() as session:
+        with translated_errors("saving tenant settings"), Session(self._engine) as session, session.begin():
             write_tenant_config(session, config, self._now())
 
     @contextmanager
-    def _write(self) -> Iterator[Session]:
-        with Session(self._engine) as session, session.begin():
-            yield session
+    def _write(self) -> Iterator[Connection]:
+        """The thread's `together()` connection, or a transaction of its own committed on leaving."""
+        shared = getattr(self._local, "connection", None)
+        if shared is not None:
+            yield shared
+            return
+        with self._engine.begin() as connection:
+            yield connection

@@ -58,7 +58,7 @@ def write_tenant_config(session: Session, config: TenantConfig, now: datetime) -
     row = {name: getattr(config, name) for name in _STORED}
     row["policy"] = TransferPolicy(config.policy).value
     row |= {"organization_id": config.organization_id, "created_at": config.created_at or now, "updated_at": now}
-    upsert(session, SettingsRow, [row], keys=["organization_id"], keep_on_update=["created_at"])
+    upsert(session.connection(), SettingsRow, [row], keys=["organization_id"], keep_on_update=["created_at"])
 
 
 def _config(row: SettingsRow) -> TenantConfig:
