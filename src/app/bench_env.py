@@ -88,6 +88,10 @@ class FakeProcountorProcess:
         """Forget every object and the request log."""
         self._control.post("/_fake/reset").raise_for_status()
 
+    def advance_clock(self, seconds: float) -> None:
+        """Time passing in the company: versions and Date headers from now on are that much later."""
+        self._control.post("/_fake/clock", json={"advanceSeconds": seconds}).raise_for_status()
+
     def close(self) -> None:
         if self._process.poll() is None:
             self._process.send_signal(signal.SIGTERM)

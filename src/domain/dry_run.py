@@ -47,6 +47,9 @@ class DryRunProcountor:
     def create_product(self, product: NewProduct) -> ProcountorProduct:
         return ProcountorProduct(next(_made_up_ids), product.name, product.code, product.unit, product.price)
 
+    def procountor_now(self) -> datetime | None:
+        return self._inner.procountor_now()
+
     def list_partners(self, *, changed_since: datetime | None = None) -> Iterator[Partner]:
         return self._inner.list_partners(changed_since=changed_since)
 

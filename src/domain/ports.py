@@ -54,6 +54,10 @@ class ProcountorGateway(Protocol):
         """Creates a sales product in the product register."""
         ...
 
+    def procountor_now(self) -> datetime | None:
+        """Procountor's own current time, never ahead of it, as its answers tell it; None when it does not say."""
+        ...
+
     def list_partners(self, *, changed_since: datetime | None = None) -> Iterator[Partner]:
         """CUSTOMER partners (basic info, `complete=False`), all or those changed since a moment."""
         ...

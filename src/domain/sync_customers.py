@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from spotilla_procountor.domain.concurrency import for_each
 from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorRejected
 from spotilla_procountor.domain.keys import fingerprint
@@ -20,6 +22,8 @@ from spotilla_procountor.domain.state import EntityKind, Link, LinkState, Outcom
 from spotilla_procountor.domain.sync_context import CycleContext
 
 OUT, IN = "customers_out", "partners_in"
+PULL_START_MARGIN = timedelta(seconds=2)
+"""Taken off Procountor's time at the start of a pull, for servers of Procountor whose clocks differ a little."""
 
 
 def _save(ctx: CycleContext, customer_id: int, state: LinkState, partner_id: int | None = None, **kw: object) -> None:
@@ -36,13 +40,22 @@ def _customer_fingerprint(customer: Customer) -> str:
 def pull_partner_changes(ctx: CycleContext) -> list[Partner]:
     """Reads the CUSTOMER partners changed since the last pull (all of them the first time).
 
+    The next pull starts from the newest version seen, or from Procountor's time when this pull began (its
+    Date header) if that is later: a change not seen now is stamped after that moment, give or take the
+    overlap. So a pull that finds nothing still moves the watermark, and a quiet company is not listed in
+    full again. Both are Procountor's clock, so ours may be off by any amount.
+
     Nothing is remembered yet: the mirror and watermark move only after the changes are applied, so a crash
     in between means the same partners are read again, not that a change is lost.
     """
     watermark = ctx.state.partner_watermark(ctx.organization_id)
     since = watermark - ctx.options.partner_pull_overlap if watermark else None
+    began = ctx.procountor.procountor_now()
     changed = list(ctx.procountor.list_partners(changed_since=since))
-    ctx.partner_high_water = max((p.version for p in changed if p.version), default=None)
+    seen = [p.version for p in changed if p.version]
+    if began is not None:
+        seen.append(began - PULL_START_MARGIN)
+    ctx.partner_high_water = max(seen, default=None)
     ctx.partner_mirror = dict(ctx.state.partner_mirror(ctx.organization_id))
     return [p for p in changed if (m := ctx.partner_mirror.get(p.id)) is None or m.version != p.version]
 

@@ -1,5 +1,6 @@
 """As a demo operator I inspect the fake company and steer its faults from another process."""
 
+from fake_procountor.conftest import fetch_token
 from spotilla_procountor.adapters.procountor_fake import FaultPlan
 
 
@@ -54,3 +55,24 @@ def test_reset_forgets_data_tokens_and_the_log(api, fake, product_body):
 
 def test_unknown_control_paths_are_404(raw):
     assert raw.get("/_fake/nothing").status_code == 404
+
+
+def test_every_answer_carries_a_date_from_the_companys_clock(api, clock):
+    clock.advance(minutes=7)
+    answer = api.get("/api/products")
+    assert answer.headers["Date"] == "Fri, 31 Jan 2025 12:07:00 GMT"
+    refused = api.get("/api/nothing-here")
+    assert refused.status_code == 404 and refused.headers["Date"] == "Fri, 31 Jan 2025 12:07:00 GMT"
+
+
+def test_the_clock_moves_forward_over_http_and_new_versions_follow_it(api, raw, partner_body, fake):
+    moved = api.post("/_fake/clock", json={"advanceSeconds": 1799.5})
+    assert moved.json() == {"now": "2025-01-31T12:29:59.500000"}
+    assert api.post("/_fake/clock", json={"advanceSeconds": 0.5}).json() == {"now": "2025-01-31T12:30:00"}
+    created = api.post("/api/businesspartners", json=partner_body()).json()
+    assert created["version"].startswith("2025-01-31T12:30:00")
+    assert api.get("/api/products").headers["Date"] == "Fri, 31 Jan 2025 12:30:00 GMT"
+    for wrong in ({"advanceSeconds": -1}, {"advanceSeconds": "soon"}, {"advanceSeconds": True}, {}):
+        assert api.post("/_fake/clock", json=wrong).status_code == 400, wrong
+    fake.reset()  # puts the clock back too
+    assert fetch_token(raw).headers["Date"] == "Fri, 31 Jan 2025 12:00:00 GMT"

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from procountor_http_support import api_requests, invoice_draft, new_partner, new_product, token_requests, y_tunnus
+from procountor_http_support import (
+    API_KEY,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    api_requests,
+    invoice_draft,
+    new_partner,
+    new_product,
+    token_requests,
+    y_tunnus,
+)
 
+from spotilla_procountor.adapters.procountor_fake.fake import FakeProcountor
 from spotilla_procountor.adapters.procountor_fake.faults import FaultPlan
 from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorRejected, TemporarilyUnavailable
 from spotilla_procountor.domain.procountor import Address
 from spotilla_procountor.domain.procountor import Partner as DomainPartner
+
+SKEW = timedelta(minutes=4, seconds=20)
 
 
 def test_vat_percentages_are_the_companys_finnish_sales_rates(gateway):
@@ -61,6 +75,26 @@ def test_partners_changed_since_a_moment_are_only_those_edited_after_it(gateway,
     assert changed[0].name == "Asiakas 2 Oy (uusi nimi)"
     assert changed[0].version > watermark
     assert first.id not in {p.id for p in changed}
+
+
+def test_procountors_time_is_read_from_its_date_header_and_never_ahead_of_it(make_gateway, clock):
+    skewed = FakeProcountor(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, api_key=API_KEY, clock=lambda: clock.now() + SKEW
+    )
+    gateway, recorder = make_gateway(fake=skewed)
+    clock.advance(0.7)
+
+    first = gateway.procountor_now()  # nothing heard yet: the token the next call needs is fetched to learn it
+    assert [r.url.path for r in recorder.requests] == ["/api/oauth/token"]
+    assert first is not None
+    assert timedelta(seconds=-1) < first - (clock.now() + SKEW) <= timedelta(0)
+
+    gateway.vat_percentages()
+    clock.advance(42)
+    later = gateway.procountor_now()
+    assert len(recorder.requests) == 2  # the token and the VAT read: no further request to tell the time
+    assert later is not None
+    assert timedelta(seconds=-1) < later - (clock.now() + SKEW) <= timedelta(0)
 
 
 def test_a_created_partner_reads_back_in_full(gateway):
@@ -219,7 +253,7 @@ def test_the_gateway_offers_every_method_of_the_port_with_the_same_parameters():
     from spotilla_procountor.domain.ports import ProcountorGateway
 
     port_methods = [n for n, _ in inspect.getmembers(ProcountorGateway, inspect.isfunction) if not n.startswith("_")]
-    assert len(port_methods) == 9
+    assert len(port_methods) == 10
     for name in port_methods:
         ours = inspect.signature(getattr(HttpProcountorGateway, name)).parameters
         theirs = inspect.signature(getattr(ProcountorGateway, name)).parameters

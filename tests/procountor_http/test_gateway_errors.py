@@ -309,3 +309,27 @@ def test_verify_credentials_accepts_good_and_refuses_wrong_credentials_without_s
         bad.verify_credentials()
     assert "wrong-secret-123" not in str(refused.value)
     assert [route for route in fake.route_counts] == ["POST /oauth/token"]
+
+
+@pytest.mark.parametrize("date", [None, "", "yesterday", "Fri, 31 Jan 2025 08:00:00 -0000"])
+def test_without_a_usable_date_header_procountors_time_stays_unknown(connect, date):
+    headers = {"Date": date} if date is not None else {}
+    gateway = connect(ScriptedProcountor(httpx.Response(200, json={"results": [], "meta": {}}, headers=headers)))
+
+    assert gateway.procountor_now() is None  # the token answer had no Date either
+    assert list(gateway.list_products()) == []
+    assert gateway.procountor_now() is None
+
+
+def test_a_later_date_header_replaces_an_earlier_reading(connect):
+    answers = [page([]), page([])]
+    answers[0].headers["Date"] = "Fri, 31 Jan 2025 08:00:00 GMT"
+    answers[1].headers["Date"] = "Fri, 31 Jan 2025 07:00:00 GMT"  # Procountor's clock was stepped back
+    gateway = connect(ScriptedProcountor(*answers))
+
+    list(gateway.list_products())
+    first = gateway.procountor_now()
+    list(gateway.list_products())
+
+    assert first is not None and gateway.procountor_now() is not None
+    assert first - gateway.procountor_now() > timedelta(minutes=59)

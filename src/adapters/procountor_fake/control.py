@@ -2,9 +2,10 @@
 
 # Deliberately unauthenticated: the fake is a loopback demo tool and must never face a network.
 # Endpoints: GET /_fake/state, GET /_fake/requests, GET|PUT /_fake/faults,
-# POST /_fake/partners/{id}/edit, POST /_fake/reset.
+# POST /_fake/partners/{id}/edit, POST /_fake/reset, POST /_fake/clock {"advanceSeconds": n}.
 
 import re
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .faults import FaultPlan
@@ -29,20 +30,32 @@ def _dispatch(fake: "FakeProcountor", request: FakeRequest) -> FakeResponse:
     path = request.path.rstrip("/")
     match (request.method, path):
         case ("GET", "/_fake/state"):
-            return json_response(200, _state(fake))
+            answer = _state(fake)
         case ("GET", "/_fake/requests"):
-            return json_response(200, _requests(fake))
+            answer = _requests(fake)
         case ("GET", "/_fake/faults"):
-            return json_response(200, fake.fault_plan.to_json())
+            answer = fake.fault_plan.to_json()
         case ("PUT", "/_fake/faults"):
             return _put_faults(fake, request)
         case ("POST", "/_fake/reset"):
             fake.reset()
-            return json_response(200, {"message": "reset"})
-    edit = _EDIT.match(request.path)
-    if request.method == "POST" and edit:
-        return json_response(200, fake.edit_partner(int(edit.group("id")), json_object(request)))
-    raise ApiError(404, message=f"No control endpoint {request.method} {request.path}")
+            answer = {"message": "reset"}
+        case ("POST", "/_fake/clock"):
+            answer = _advance_clock(fake, request)
+        case _:
+            edit = _EDIT.match(request.path)
+            if request.method != "POST" or not edit:
+                raise ApiError(404, message=f"No control endpoint {request.method} {request.path}")
+            answer = fake.edit_partner(int(edit.group("id")), json_object(request))
+    return json_response(200, answer)
+
+
+def _advance_clock(fake: "FakeProcountor", request: FakeRequest) -> dict:
+    """Time passing in the company (e.g. the half hour between scheduled runs), for benchmarks and tests."""
+    seconds = json_object(request).get("advanceSeconds")  # JSON numbers with a fraction arrive as Decimal
+    if not isinstance(seconds, int | Decimal) or isinstance(seconds, bool) or seconds < 0:
+        raise ApiError(400, message="advanceSeconds must be a number of seconds, 0 or more")
+    return {"now": fake.advance_clock(float(seconds)).isoformat()}
 
 
 def _state(fake: "FakeProcountor") -> dict:

@@ -9,8 +9,9 @@ import copy
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
 import httpx
@@ -47,7 +48,9 @@ class FakeProcountor:
         self.credentials = auth.Credentials(client_id, client_secret, api_key)
         self.token_lifetime_s = token_lifetime_s
         self.vat_percentages = tuple(Decimal(v) for v in vat_percentages)
-        self.store = Store(clock or utc_now)
+        self._clock = clock or utc_now
+        self._clock_offset = timedelta(0)  # moved by advance_clock(): time passing between scheduled runs
+        self.store = Store(self._now)
         self._initial_faults = faults or FaultPlan()
         self._faults = FaultInjector(self._initial_faults, seed)
         self._limiter = RateLimiter(rate_limit_per_s)
@@ -102,9 +105,19 @@ class FakeProcountor:
         with self.store.lock:
             return copy.deepcopy(partners.accountant_edit(self.store, partner_id, changes))
 
-    def reset(self) -> None:
-        """Forget all data, tokens and logged requests; restore the constructor's fault plan."""
+    def _now(self) -> datetime:
+        return self._clock() + self._clock_offset
+
+    def advance_clock(self, seconds: float) -> datetime:
+        """Moves the company's clock forward (versions, Date headers), as if that much time had passed."""
         with self.store.lock:
+            self._clock_offset += timedelta(seconds=seconds)
+            return self.store.now()
+
+    def reset(self) -> None:
+        """Forget all data, tokens and logged requests; restore the constructor's fault plan and clock."""
+        with self.store.lock:
+            self._clock_offset = timedelta(0)
             self.store.reset()
             self.request_log.clear()
             self.route_counts.clear()
@@ -128,7 +141,10 @@ class FakeProcountor:
         if latency_ms > 0:
             time.sleep(latency_ms / 1000)
         with self.store.lock:
-            return self._handle_locked(request)
+            response = self._handle_locked(request)
+            # Every real HTTP server sends Date; this one's comes from the company's clock (skew included).
+            response.headers.setdefault("Date", format_datetime(self.store.now().replace(tzinfo=UTC), usegmt=True))
+            return response
 
     def _handle_locked(self, request: FakeRequest) -> FakeResponse:
         """Everything after latency, under the state lock; logs the outcome."""

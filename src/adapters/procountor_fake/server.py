@@ -37,8 +37,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(answer.status, answer.headers, answer.body)
 
     def _write(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        """Status line, headers with Content-Length, body."""
-        self.send_response(status)
+        """Status line, headers with Content-Length, body; Date comes from the fake (its clock), not from here."""
+        self.log_request(status)
+        self.send_response_only(status)
+        self.send_header("Server", self.version_string())
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))

@@ -145,8 +145,23 @@ class HttpProcountorGateway:
 
     # ------------------------------------------------------------ partners
 
+    def procountor_now(self) -> datetime | None:
+        """Procountor's time from the Date header of its latest answer (never ahead of it); None without one.
+
+        Before any answer, the access token is fetched to learn it: the next call needs the token anyway.
+        """
+        if self._exchange.server_clock.now() is None:
+            self._tokens.current()
+        return self._exchange.server_clock.now()
+
     def list_partners(self, *, changed_since: datetime | None = None) -> Iterator[Partner]:
-        """CUSTOMER partners (basic info, `complete=False`), all or those changed since a moment."""
+        """CUSTOMER partners (basic info, `complete=False`), all or those changed since a moment.
+
+        The window is left open at the end on purpose: pages are numbered over an id-ordered result, so a
+        partner leaving the result while it is read would shift the rest and hide one. With an open end, a
+        partner changed meanwhile stays in the result (or joins it, which only repeats one); with a closed
+        end (`versionEndDate`), every change during the read would take its partner out.
+        """
         params: dict[str, Any] = {"type": "CUSTOMER", "orderById": "ASC"}
         if changed_since is not None:
             params["versionStartDate"] = codec.moment(changed_since)

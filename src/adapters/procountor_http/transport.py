@@ -12,7 +12,8 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import certifi
@@ -63,6 +64,34 @@ def network_transport(max_in_flight: int) -> httpx.HTTPTransport:
     )
 
 
+class ServerClock:
+    """Procountor's clock as its `Date` headers show it, relative to ours; never ahead of it.
+
+    A Date header is truncated to the second and written before the answer travels, so server time read
+    from it plus our clock's progress since is at most Procountor's true time. The latest reading wins,
+    so a clock step on either side is followed. No Date header at all: `now()` is None.
+    """
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+        self._offset: timedelta | None = None
+
+    def observe(self, date_header: str | None, received_at: datetime) -> None:
+        if not date_header:
+            return
+        try:
+            server = parsedate_to_datetime(date_header)
+        except (TypeError, ValueError):
+            return
+        if server.tzinfo is None:  # "-0000": RFC 5322's "UTC, source zone unknown"
+            return
+        self._offset = server - received_at
+
+    def now(self) -> datetime | None:
+        offset = self._offset
+        return None if offset is None else self._clock() + offset
+
+
 class Exchange:
     """Sends requests: at most `max_in_flight` at once, each admitted by the shared rate limiter.
 
@@ -89,6 +118,7 @@ class Exchange:
         self._sleep = sleep
         self._clock = clock
         self._monotonic = monotonic
+        self.server_clock = ServerClock(clock)
 
     def send(
         self, request: Callable[[], httpx.Request], what: str, *, create: bool, in_flight: bool = True
@@ -139,6 +169,7 @@ class Exchange:
                 log.debug("%s -> %s after %.0f ms", what, type(exc).__name__, self._elapsed_ms(started))
                 raise
             log.debug("%s -> %d in %.0f ms", what, response.status_code, self._elapsed_ms(started))
+            self.server_clock.observe(response.headers.get("Date"), self._clock())
             return response
 
     def _elapsed_ms(self, started: float) -> float:
