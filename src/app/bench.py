@@ -8,6 +8,7 @@ runs unmeasured.
 
 from __future__ import annotations
 
+import os
 import resource
 import tempfile
 import time
@@ -106,6 +107,7 @@ class Measurement:
     lower_bound_nominal_s: float
     sql_statements: int
     cpu_s: float
+    cpu_system_s: float  # of cpu_s, the kernel's share (syscalls: sockets, fsync, thread wake-ups)
     invoices_created: int
     cpu_ms_per_unit: float
     cpu_unit: str
@@ -254,9 +256,10 @@ class Bench:
         log_start = len(self.fake.request_log())
         statements = self.statements.count
         self.memory.reset()
-        cpu, wall = time.process_time(), time.perf_counter()
+        cpu, wall, system = time.process_time(), time.perf_counter(), os.times().system
         reports = action()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        system = os.times().system - system
         peak = self.memory.peak_kib()
         max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         statements = self.statements.count - statements
@@ -264,6 +267,7 @@ class Bench:
         work.created = _created(reports)
         measured = self._figures(scenario, work, reports, routes, throttled, wall=wall, cpu=cpu, statements=statements)
         measured.peak_rss_kib, measured.process_max_rss_kib = peak, max_rss
+        measured.cpu_system_s = system
         self.results.append(measured)
 
     def _figures(self, scenario, work, reports, routes, throttled, *, wall, cpu, statements) -> Measurement:
@@ -286,6 +290,7 @@ class Bench:
             lower_bound_nominal_s=max(needed / rate, latency_s),
             sql_statements=statements,
             cpu_s=cpu,
+            cpu_system_s=0.0,
             invoices_created=invoices,
             cpu_ms_per_unit=1000 * cpu / units,
             cpu_unit=unit,

@@ -36,22 +36,17 @@ class RateLimiter:
         self._next_at = float("-inf")
 
     def acquire(self) -> None:
-        """Blocks until this request's turn, then takes it."""
-        while True:
-            wait = self._try_admit()
-            if wait is None:
-                return
-            self._sleep(wait)
+        """Takes the next free turn and sleeps until it comes.
 
-    def _try_admit(self) -> float | None:
-        """Takes the next turn and returns None, or returns how long to wait for it."""
+        Turns are handed out in the order callers arrive, so each caller sleeps once; waiting callers do not
+        all wake at every turn to find that another one got it.
+        """
         with self._lock:
             now = self._monotonic()
-            # The tolerance keeps float rounding from leaving a wait too small to move the clock.
-            if now >= self._next_at - 1e-9:
-                self._next_at = max(now, self._next_at) + self._interval
-                return None
-            return self._next_at - now
+            turn = max(now, self._next_at)
+            self._next_at = turn + self._interval
+        if turn > now:
+            self._sleep(turn - now)
 
     def __repr__(self) -> str:
         return f"RateLimiter(per_second={self.per_second})"
