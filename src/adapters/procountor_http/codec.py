@@ -3,39 +3,37 @@
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 
 def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON; a Decimal becomes a JSON number written digit for digit (no float on the way)."""
-    return "".join(_parts(value)).encode("utf-8")
+    """Compact UTF-8 JSON; a Decimal becomes a JSON number written digit for digit (no float on the way).
 
+    The C encoder writes everything; each Decimal first comes out as a string marker carrying a random
+    nonce of this call, which is then replaced by the number's digits. A marker cannot be mistaken for
+    data: data would have to contain this call's nonce.
+    """
+    digits: list[str] = []
+    nonce = secrets.token_hex(8)
 
-def _parts(value: Any):
-    """JSON text pieces of a value made of dicts, lists, strings, numbers, booleans and None."""
-    if isinstance(value, dict):
-        yield "{"
-        for index, (key, item) in enumerate(value.items()):
-            yield ("," if index else "") + json.dumps(str(key), ensure_ascii=False) + ":"
-            yield from _parts(item)
-        yield "}"
-    elif isinstance(value, list | tuple):
-        yield "["
-        for index, item in enumerate(value):
-            if index:
-                yield ","
-            yield from _parts(item)
-        yield "]"
-    elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{value} is not a number Procountor can store")
-        yield format(value, "f")
-    elif isinstance(value, date | datetime):
-        raise TypeError("format dates with codec.day/codec.moment before encoding")
-    else:
-        yield json.dumps(value, ensure_ascii=False)
+    def as_marker(item: Any) -> str:
+        if isinstance(item, Decimal):
+            if not item.is_finite():
+                raise ValueError(f"{item} is not a number Procountor can store")
+            digits.append(format(item, "f"))
+            return f"{nonce}:{len(digits) - 1}"
+        if isinstance(item, date | datetime):
+            raise TypeError("format dates with codec.day/codec.moment before encoding")
+        raise TypeError(f"{type(item).__name__} is not JSON")
+
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=as_marker)
+    if digits:
+        text = re.sub(f'"{nonce}:(\\d+)"', lambda found: digits[int(found.group(1))], text)
+    return text.encode("utf-8")
 
 
 def loads(content: bytes) -> Any:

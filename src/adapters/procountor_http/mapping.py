@@ -75,6 +75,12 @@ def _problems(path: str, value: Any, limit: int | None) -> list[tuple[str | None
 
 def _first_outside_cp1252(text: str) -> str | None:
     """The first character Windows-1252 cannot encode, or None."""
+    try:
+        text.encode("cp1252")
+    except UnicodeEncodeError:
+        pass
+    else:
+        return None  # the usual case, found by one encode instead of one per character
     for char in text:
         try:
             char.encode("cp1252")

@@ -69,43 +69,44 @@ class SqlSpotillaRepository:
 
     def products(self, organization_id: int, ids: Iterable[int] | None = None) -> list[Product]:
         """Products of the tenant (all, or those with the given ids; one statement per 500 ids), by id."""
-        query = select(ProductRow).where(ProductRow.organization_id == organization_id)
+        query = select(*_PRODUCT_COLUMNS).where(_PRODUCTS.c.organization_id == organization_id)
         with translated_errors("reading products"):
-            return self._read(query, ProductRow.id, ids, _product)
+            return self._read(query, _PRODUCTS.c.id, ids, _product)
 
     def customers(self, organization_id: int, ids: Iterable[int] | None = None) -> list[Customer]:
         """Customers of the tenant (all, or those with the given ids; one statement per 500 ids), by id."""
-        query = select(CustomerRow).where(CustomerRow.organization_id == organization_id)
+        query = select(*_CUSTOMER_COLUMNS).where(_CUSTOMERS.c.organization_id == organization_id)
         with translated_errors("reading customers"):
-            return self._read(query, CustomerRow.id, ids, _customer)
+            return self._read(query, _CUSTOMERS.c.id, ids, _customer)
 
     def tasks_awaiting_invoice(self, organization_id: int) -> list[Task]:
         """COMPLETED tasks with no invoice created yet (no CREATED transfer), with their task products.
 
         Always two statements, however many tasks there are: the tasks, then all their task products.
         """
+        tasks_t, used_t = TaskRow.__table__, TaskProductRow.__table__
         invoiced = exists().where(
-            TransferRow.organization_id == TaskRow.organization_id,
-            TransferRow.task_id == TaskRow.id,
+            TransferRow.organization_id == tasks_t.c.organization_id,
+            TransferRow.task_id == tasks_t.c.id,
             TransferRow.state == TransferState.CREATED.value,
         )
         awaiting = (
-            TaskRow.organization_id == organization_id,
-            TaskRow.status == TaskStatus.COMPLETED.value,
+            tasks_t.c.organization_id == organization_id,
+            tasks_t.c.status == TaskStatus.COMPLETED.value,
             ~invoiced,
         )
-        with translated_errors("reading tasks awaiting an invoice"), Session(self._engine) as session:
-            tasks = session.scalars(select(TaskRow).where(*awaiting).order_by(TaskRow.id)).all()
+        with translated_errors("reading tasks awaiting an invoice"), self._engine.connect() as connection:
+            tasks = connection.execute(select(*_TASK_COLUMNS).where(*awaiting).order_by(tasks_t.c.id)).all()
             if not tasks:
                 return []
-            used = session.scalars(
-                select(TaskProductRow)
-                .where(TaskProductRow.task_id.in_(select(TaskRow.id).where(*awaiting)))
-                .order_by(TaskProductRow.task_id, TaskProductRow.id)
-            ).all()
+            used = connection.execute(
+                select(used_t.c.task_id, used_t.c.id, used_t.c.product_id, used_t.c.quantity)
+                .where(used_t.c.task_id.in_(select(tasks_t.c.id).where(*awaiting)))
+                .order_by(used_t.c.task_id, used_t.c.id)
+            )
             by_task: dict[int, list[TaskProduct]] = defaultdict(list)
-            for row in used:
-                by_task[row.task_id].append(TaskProduct(id=row.id, product_id=row.product_id, quantity=row.quantity))
+            for task_id, row_id, product_id, quantity in used:
+                by_task[task_id].append(TaskProduct(id=row_id, product_id=product_id, quantity=quantity))
             return [_task(row, tuple(by_task.get(row.id, ()))) for row in tasks]
 
     def add_customer(self, organization_id: int, fields: CustomerFields) -> int:
@@ -131,35 +132,35 @@ class SqlSpotillaRepository:
     def _read(
         self, query: Select[Any], id_column: Any, ids: Iterable[int] | None, convert: Callable[[Any], Any]
     ) -> list[Any]:
+        """Core rows, not ORM objects: a cycle reads whole registers, and mapped instances cost several times more."""
         query = query.order_by(id_column)
-        with Session(self._engine) as session:
+        with self._engine.connect() as connection:
             if ids is None:
-                return [convert(row) for row in session.scalars(query)]
-            rows = [row for chunk in chunked(ids) for row in session.scalars(query.where(id_column.in_(chunk)))]
-            return [convert(row) for row in rows]
+                return [convert(row) for row in connection.execute(query)]
+            chunks = (connection.execute(query.where(id_column.in_(chunk))) for chunk in chunked(ids))
+            return [convert(row) for rows in chunks for row in rows]
+
+
+# Core columns named like the domain's fields (the contract's column names), in the same order.
+_PRODUCTS, _CUSTOMERS = ProductRow.__table__, CustomerRow.__table__
+_PRODUCT_COLUMNS = [_PRODUCTS.c[f.name] for f in dataclasses.fields(Product)]
+_CUSTOMER_COLUMNS = [_CUSTOMERS.c[f.name] for f in dataclasses.fields(Customer)]
+_TASK_COLUMNS = [TaskRow.__table__.c[f.name] for f in dataclasses.fields(Task) if f.name != "products"]
 
 
 def _writable(fields: CustomerFields) -> dict[str, Any]:
     return {name: getattr(fields, name) for name in CUSTOMER_WRITABLE}
 
 
-def _product(row: ProductRow) -> Product:
-    return Product(
-        id=row.id,
-        organization_id=row.organization_id,
-        code=row.code,
-        name=row.name,
-        unit=row.unit,
-        unit_price=row.unit_price,
-        vat_percent=row.vat_percent,
-    )
+def _product(row: Any) -> Product:
+    return Product(*row)
 
 
-def _customer(row: CustomerRow) -> Customer:
-    return Customer(**{f.name: getattr(row, f.name) for f in dataclasses.fields(Customer)})
+def _customer(row: Any) -> Customer:
+    return Customer(*row)
 
 
-def _task(row: TaskRow, products: tuple[TaskProduct, ...]) -> Task:
+def _task(row: Any, products: tuple[TaskProduct, ...]) -> Task:
     return Task(
         id=row.id,
         organization_id=row.organization_id,
