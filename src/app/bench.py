@@ -28,6 +28,7 @@ from spotilla_procountor.app.bench_env import (
     large_size,
     request_counts,
 )
+from spotilla_procountor.app.bench_floor import StackFloor, measure_floor
 from spotilla_procountor.app.container import build_container
 from spotilla_procountor.app.credentials import new_key
 from spotilla_procountor.app.demo_data import DemoSize, generate_demo_data
@@ -300,7 +301,15 @@ class Bench:
         )
 
 
-def run_benchmark(options: BenchOptions) -> list[Measurement]:
+@dataclass
+class BenchRun:
+    """Every scenario's figures, and the bare stack's CPU floor measured against the same fake and database."""
+
+    measurements: list[Measurement]
+    floor: StackFloor
+
+
+def run_benchmark(options: BenchOptions) -> BenchRun:
     """Every asked-for scenario in every asked-for mode; the fake Procountor runs in a child process throughout."""
     wanted = tuple(s for s in SCENARIOS if s in options.scenarios)
     modes = MODES if options.compare_sequential else MODES[:1]
@@ -316,6 +325,9 @@ def run_benchmark(options: BenchOptions) -> list[Measurement]:
                         results += bench.run(wanted)
                     finally:
                         bench.close()
+            fake.reset()
+            with database_url(options.database, Path(folder)) as url:
+                floor = measure_floor(fake.url, url)
     finally:
         fake.close()
-    return results
+    return BenchRun(results, floor)

@@ -12,7 +12,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from spotilla_procountor.app.bench import LIMITER_SLACK, BenchOptions, Measurement
+from spotilla_procountor.app.bench import LIMITER_SLACK, BenchOptions, BenchRun, Measurement
+from spotilla_procountor.app.bench_floor import StackFloor
 
 KIB_PER_MB = 1024
 
@@ -67,19 +68,28 @@ def targets(results: list[Measurement]) -> list[Target]:
     return out
 
 
-def as_json(options: BenchOptions, results: list[Measurement]) -> dict:
+def floor_per_invoice(measurement: Measurement, floor: StackFloor) -> float | None:
+    """The bare stack's CPU for this scenario's requests, per invoice created (None without invoices)."""
+    if not measurement.invoices_created:
+        return None
+    return floor.cpu_ms_per_create * measurement.requests / measurement.invoices_created
+
+
+def as_json(options: BenchOptions, run: BenchRun) -> dict:
+    results = run.measurements
     return {
         "options": {**asdict(options), "json_path": str(options.json_path) if options.json_path else None},
         "environment": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
         "effective_rate_per_s": options.rate_limit / (1 + LIMITER_SLACK),
-        "measurements": [m.as_json() for m in results],
+        "measurements": [{**m.as_json(), "cpu_floor_ms_per_invoice": floor_per_invoice(m, run.floor)} for m in results],
         "speedup_vs_sequential": speedups(results),
         "targets": [{**asdict(t), "met": t.met} for t in targets(results)],
+        "stack_floor": run.floor.as_json(),
     }
 
 
-def write_json(path: Path, options: BenchOptions, results: list[Measurement]) -> None:
-    path.write_text(json.dumps(as_json(options, results), indent=2, default=str) + "\n", encoding="utf-8")
+def write_json(path: Path, options: BenchOptions, run: BenchRun) -> None:
+    path.write_text(json.dumps(as_json(options, run), indent=2, default=str) + "\n", encoding="utf-8")
 
 
 def _mb(kib: int | None) -> str:
@@ -116,11 +126,32 @@ def targets_table(results: list[Measurement]) -> Table:
     return table
 
 
-def print_report(console: Console, options: BenchOptions, results: list[Measurement]) -> None:
-    """The figures, the sequential ratios and the targets; wide enough not to fold when written to a file."""
+def floor_lines(run: BenchRun) -> list[str]:
+    """The stack's floor, and each invoice-making scenario's CPU against it."""
+    floor = run.floor
+    lines = [
+        f"Stack floor on this machine: {floor.cpu_ms_per_create:.2f} ms CPU per create with nothing of ours in the "
+        f"way (a bare httpx POST: {floor.http_cpu_ms_per_request:.2f} ms; one commit: {floor.commit_cpu_ms:.2f} ms; "
+        "a create needs one POST and two commits)."
+    ]
+    for m in run.measurements:
+        if (at_floor := floor_per_invoice(m, floor)) is not None:
+            lines.append(
+                f"{m.scenario} ({m.mode}): {m.requests / m.invoices_created:.2f} requests per invoice, so the floor is "
+                f"{at_floor:.2f} ms CPU per invoice; measured {m.cpu_ms_per_unit:.2f} ms "
+                f"({m.cpu_ms_per_unit / at_floor:.2f}× the floor)."
+            )
+    return lines
+
+
+def print_report(console: Console, options: BenchOptions, run: BenchRun) -> None:
+    """The figures, the sequential ratios, the floor and the targets; wide enough not to fold in a file."""
     if not console.is_terminal:
         console = Console(file=console.file, width=max(console.width, 170))
+    results = run.measurements
     console.print(figures_table(options, results))
     for scenario, gain in speedups(results).items():
         console.print(f"{scenario}: one request at a time takes {gain:.2f}× as long as concurrent")
+    for line in floor_lines(run):
+        console.print(line)
     console.print(targets_table(results))

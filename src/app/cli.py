@@ -261,10 +261,10 @@ def bench(
         compare_sequential=compare_sequential,
     )
     configure_logging("text", "WARNING")
-    results = run_benchmark(options)
-    print_report(_console(), options, results)
+    run = run_benchmark(options)
+    print_report(_console(), options, run)
     if json_path is not None:
-        write_json(json_path, options, results)
+        write_json(json_path, options, run)
 
 
 def main() -> None:

@@ -14,7 +14,8 @@ pytestmark = [pytest.mark.loopback, pytest.mark.slow]
 FIGURES = {
     "requests", "requests_by_route", "requests_minimum", "minimum_by_route", "throttled_429", "wall_s",
     "lower_bound_s", "lower_bound_nominal_s", "wall_over_bound", "requests_over_minimum", "sql_statements",
-    "cpu_s", "cpu_ms_per_unit", "cpu_unit", "peak_rss_kib", "process_max_rss_kib",
+    "cpu_s", "cpu_system_s", "cpu_ms_per_unit", "cpu_unit", "peak_rss_kib", "process_max_rss_kib",
+    "cpu_floor_ms_per_invoice",
 }  # fmt: skip
 
 
@@ -40,6 +41,12 @@ def test_a_tiny_benchmark_measures_every_scenario_both_ways_and_writes_json(
         assert measurement["requests_minimum"] > 0
     assert set(figures["speedup_vs_sequential"]) == {"initial", "steady", "idle", "tenants"}
     assert {t["name"] for t in figures["targets"]} >= {"initial: wall time / lower bound", "idle: requests"}
+    floor = figures["stack_floor"]
+    assert 0 < floor["http_cpu_ms_per_request"] < floor["cpu_ms_per_create"]
+    assert floor["commit_cpu_ms"] > 0
+    initial = next(m for m in figures["measurements"] if m["scenario"] == "initial")
+    assert initial["cpu_floor_ms_per_invoice"] > floor["cpu_ms_per_create"]  # more than one request per invoice
+    assert "Stack floor on this machine" in result.output
 
 
 def test_an_unknown_scenario_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
