@@ -40,7 +40,6 @@ from spotilla_procountor.domain.sync import SyncReport
 SCENARIOS = ("initial", "steady", "idle", "tenants")
 MODES = ("concurrent", "sequential")
 PAGE = 200  # Procountor's page size and batch size
-LIMITER_SLACK = 0.15  # RateLimiter spaces requests (1 + 0.15) / N s apart: the effective rate is N / 1.15
 ORG = 1
 TENANT_BASE = 1000
 CREDENTIALS = Credentials("demo-client", "demo-secret", "demo-api-key")  # the fake's published demo credentials
@@ -104,8 +103,8 @@ class Measurement:
     requests_minimum: int
     minimum_by_route: dict[str, int]
     wall_s: float
-    lower_bound_s: float
-    lower_bound_nominal_s: float
+    lower_bound_s: float  # max(minimum / limit, latency): what the rate limit and the latency allow at best
+    lower_bound_with_margin_s: float  # the same at the rate the limiter keeps to (limit / (1 + margin))
     sql_statements: int
     cpu_s: float
     cpu_system_s: float  # of cpu_s, the kernel's share (syscalls: sockets, fsync, thread wake-ups)
@@ -287,8 +286,8 @@ class Bench:
             requests_minimum=needed,
             minimum_by_route=minimum,
             wall_s=wall,
-            lower_bound_s=max(needed / (rate / (1 + LIMITER_SLACK)), latency_s),
-            lower_bound_nominal_s=max(needed / rate, latency_s),
+            lower_bound_s=max(needed / rate, latency_s),
+            lower_bound_with_margin_s=max(needed / (rate / (1 + self.settings.rate_limit_margin)), latency_s),
             sql_statements=statements,
             cpu_s=cpu,
             cpu_system_s=0.0,
@@ -307,6 +306,7 @@ class BenchRun:
 
     measurements: list[Measurement]
     floor: StackFloor
+    rate_limit_margin: float
 
 
 def run_benchmark(options: BenchOptions) -> BenchRun:
@@ -330,4 +330,4 @@ def run_benchmark(options: BenchOptions) -> BenchRun:
                 floor = measure_floor(fake.url, url)
     finally:
         fake.close()
-    return BenchRun(results, floor)
+    return BenchRun(results, floor, Settings(_env_file=None).rate_limit_margin)

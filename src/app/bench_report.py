@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from spotilla_procountor.app.bench import LIMITER_SLACK, BenchOptions, BenchRun, Measurement
+from spotilla_procountor.app.bench import BenchOptions, BenchRun, Measurement
 from spotilla_procountor.app.bench_floor import StackFloor
 
 KIB_PER_MB = 1024
@@ -80,7 +80,8 @@ def as_json(options: BenchOptions, run: BenchRun) -> dict:
     return {
         "options": {**asdict(options), "json_path": str(options.json_path) if options.json_path else None},
         "environment": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
-        "effective_rate_per_s": options.rate_limit / (1 + LIMITER_SLACK),
+        "rate_limit_margin": run.rate_limit_margin,
+        "limiter_rate_per_s": options.rate_limit / (1 + run.rate_limit_margin),
         "measurements": [{**m.as_json(), "cpu_floor_ms_per_invoice": floor_per_invoice(m, run.floor)} for m in results],
         "speedup_vs_sequential": speedups(results),
         "targets": [{**asdict(t), "met": t.met} for t in targets(results)],
@@ -96,21 +97,22 @@ def _mb(kib: int | None) -> str:
     return "—" if kib is None else f"{kib / KIB_PER_MB:.0f}"
 
 
-def figures_table(options: BenchOptions, results: list[Measurement]) -> Table:
+def figures_table(options: BenchOptions, run: BenchRun) -> Table:
+    margin = run.rate_limit_margin
     table = Table(
         title=f"spotilla-procountor bench: {options.database}, scale {options.scale:g}, "
         f"{options.latency_ms:g} ms latency, {options.rate_limit}/s limit "
-        f"(effective {options.rate_limit / (1 + LIMITER_SLACK):.1f}/s with the limiter's 15 % slack)"
+        f"(the limiter keeps {margin:.0%} under it: {options.rate_limit / (1 + margin):.1f}/s)"
     )
     columns = ("scenario", "mode", "requests", "minimum", "req/min", "429s", "wall s", "bound s", "wall/bound",
-               "bound@nominal s", "SQL", "CPU ms/unit", "peak MB")  # fmt: skip
+               "bound+margin s", "SQL", "CPU ms/unit", "peak MB")  # fmt: skip
     for column in columns:
         table.add_column(column, justify="left" if column in ("scenario", "mode") else "right")
-    for m in results:
+    for m in run.measurements:
         table.add_row(
             m.scenario, m.mode, str(m.requests), str(m.requests_minimum), f"{m.requests_over_minimum:.3f}",
             str(m.throttled_429), f"{m.wall_s:.2f}", f"{m.lower_bound_s:.2f}", f"{m.wall_over_bound:.2f}",
-            f"{m.lower_bound_nominal_s:.2f}", str(m.sql_statements), f"{m.cpu_ms_per_unit:.2f}/{m.cpu_unit}",
+            f"{m.lower_bound_with_margin_s:.2f}", str(m.sql_statements), f"{m.cpu_ms_per_unit:.2f}/{m.cpu_unit}",
             _mb(m.peak_rss_kib),
         )  # fmt: skip
     return table
@@ -149,7 +151,7 @@ def print_report(console: Console, options: BenchOptions, run: BenchRun) -> None
     if not console.is_terminal:
         console = Console(file=console.file, width=max(console.width, 170))
     results = run.measurements
-    console.print(figures_table(options, results))
+    console.print(figures_table(options, run))
     for scenario, gain in speedups(results).items():
         console.print(f"{scenario}: one request at a time takes {gain:.2f}× as long as concurrent")
     for line in floor_lines(run):

@@ -44,7 +44,9 @@ class GatewayFactory:
         key = hashlib.sha256(f"{base_url}\0{client_id}\0{api_key}".encode()).hexdigest()
         with self._lock:
             if key not in self._limiters:
-                self._limiters[key] = RateLimiter(self._settings.rate_limit_per_s)
+                self._limiters[key] = RateLimiter(
+                    self._settings.rate_limit_per_s, margin=self._settings.rate_limit_margin
+                )
             return self._limiters[key]
 
     def gateway(

@@ -13,7 +13,7 @@ from spotilla_procountor.app.cli import app
 pytestmark = [pytest.mark.loopback, pytest.mark.slow]
 FIGURES = {
     "requests", "requests_by_route", "requests_minimum", "minimum_by_route", "throttled_429", "wall_s",
-    "lower_bound_s", "lower_bound_nominal_s", "wall_over_bound", "requests_over_minimum", "sql_statements",
+    "lower_bound_s", "lower_bound_with_margin_s", "wall_over_bound", "requests_over_minimum", "sql_statements",
     "cpu_s", "cpu_system_s", "cpu_ms_per_unit", "cpu_unit", "peak_rss_kib", "process_max_rss_kib",
     "cpu_floor_ms_per_invoice",
 }  # fmt: skip

@@ -89,7 +89,7 @@ def test_the_limiter_admits_at_most_n_in_any_second_and_keeps_pace():
         admitted.append(simulated.now)
 
     assert _most_in_any_window(admitted) <= 20
-    assert admitted[-1] == pytest.approx(999 * 1.15 / 20, abs=0.01)  # evenly spaced, no bursts
+    assert admitted[-1] == pytest.approx(999 * 1.05 / 20, abs=0.01)  # evenly spaced 5 % under the limit, no bursts
 
 
 def test_gateways_sharing_a_limiter_share_the_limit_token_requests_included():
@@ -186,3 +186,20 @@ def test_a_thousand_calls_over_a_real_socket_never_exceed_the_limit_at_the_serve
     assert len(log) == 1001  # and the token request counted too
     assert {entry["status"] for entry in log} == {200}
     assert _most_in_any_window([entry["monotonic"] for entry in log]) <= 200
+
+
+@pytest.mark.parametrize("margin", [0.0, 0.15])
+def test_the_margin_sets_how_far_under_the_limit_the_limiter_keeps(margin):
+    simulated = SimulatedTime()
+    limiter = RateLimiter(20, margin=margin, monotonic=simulated.monotonic, sleep=simulated.sleep)
+
+    for _ in range(101):
+        limiter.acquire()
+
+    assert simulated.now == pytest.approx(100 * (1 + margin) / 20)
+
+
+@pytest.mark.parametrize("margin", [-0.01, 1.5])
+def test_a_margin_outside_0_to_1_is_refused(margin):
+    with pytest.raises(ValueError, match="margin"):
+        RateLimiter(20, margin=margin)
