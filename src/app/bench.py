@@ -305,7 +305,8 @@ class BenchRun:
     """Every scenario's figures, and the bare stack's CPU floor measured against the same fake and database."""
 
     measurements: list[Measurement]
-    floor: StackFloor
+    floor: StackFloor | None
+    floor_error: str | None
     rate_limit_margin: float
 
 
@@ -325,9 +326,17 @@ def run_benchmark(options: BenchOptions) -> BenchRun:
                         results += bench.run(wanted)
                     finally:
                         bench.close()
-            fake.reset()
-            with database_url(options.database, Path(folder)) as url:
-                floor = measure_floor(fake.url, url)
+            floor, floor_error = _floor(options, fake, Path(folder))
     finally:
         fake.close()
-    return BenchRun(results, floor, Settings(_env_file=None).rate_limit_margin)
+    return BenchRun(results, floor, floor_error, Settings(_env_file=None).rate_limit_margin)
+
+
+def _floor(options: BenchOptions, fake: FakeProcountorProcess, folder: Path) -> tuple[StackFloor | None, str | None]:
+    """The stack's floor, or why it could not be measured (the scenarios' figures are reported either way)."""
+    fake.reset()
+    try:
+        with database_url(options.database, folder) as url:
+            return measure_floor(fake.url, url, rate_limit=options.rate_limit), None
+    except Exception as exc:
+        return None, f"{type(exc).__name__}: {exc}"

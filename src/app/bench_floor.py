@@ -1,14 +1,15 @@
 """The CPU floor of the stack: what one create costs with nothing of ours in the way.
 
-Every create the service makes needs at least one HTTP request (httpx) and two commits (the PENDING record
-before the request, the outcome after it). This measures exactly that, bare: the same fake Procountor and
-latency, the same kind of database with the service's engine settings, a partner body of the usual size, one
-create at a time. The service's CPU per invoice divided by (floor per create × requests per invoice) says how
-much of its CPU is ours and how much the libraries' and the kernel's.
+Every request the service makes costs at least a bare httpx exchange, and every create also two commits (the
+PENDING record before the request, the outcome after it). This measures both, bare: the same fake Procountor
+and latency, the same kind of database with the service's engine settings, a partner body of the usual size
+encoded by the standard library, one request at a time, paced under the fake's rate limit. A scenario's floor
+is then `http × requests + 2 × commit × creates`; its measured CPU over that says how much is ours.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ import httpx
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from spotilla_procountor.adapters.procountor_http import codec
+from spotilla_procountor.adapters.procountor_http import RateLimiter
 from spotilla_procountor.adapters.spotilla_sql.engine import make_engine
 
 _PARTNER = {
@@ -34,7 +35,7 @@ _TABLE = "bench_floor_rows"
 
 @dataclass(frozen=True)
 class StackFloor:
-    """CPU per create of the bare stack, and how it splits."""
+    """CPU of the bare stack: per create (a POST and two commits), per request, per commit."""
 
     creates: int
     cpu_ms_per_create: float
@@ -44,20 +45,26 @@ class StackFloor:
     def as_json(self) -> dict:
         return dict(vars(self))
 
+    def cpu_ms(self, *, requests: int, creates: int) -> float:
+        """The least CPU `requests` requests of which `creates` are creates can cost."""
+        return self.http_cpu_ms_per_request * requests + 2 * self.commit_cpu_ms * creates
 
-def measure_floor(fake_url: str, database_url: str, *, creates: int = 300) -> StackFloor:
+
+def measure_floor(fake_url: str, database_url: str, *, rate_limit: int, creates: int = 300) -> StackFloor:
     """Times `creates` bare creates (commit, POST, commit of three rows), then the POSTs and commits alone."""
     engine = make_engine(database_url)
     table = _scratch_table(engine)
     upsert = _upsert(engine, table)
+    limiter = RateLimiter(rate_limit)
     with httpx.Client(base_url=fake_url + "/api", timeout=30) as client:
         token = _token(client)
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
         def post() -> None:
-            answer = client.post("/businesspartners", content=codec.dumps(_PARTNER), headers=headers)
+            limiter.acquire()
+            answer = client.post("/businesspartners", content=json.dumps(_PARTNER).encode(), headers=headers)
             answer.raise_for_status()
-            codec.loads(answer.content)
+            answer.json()
 
         def commit(rows: list[dict]) -> None:
             with engine.begin() as connection:

@@ -68,11 +68,18 @@ def targets(results: list[Measurement]) -> list[Target]:
     return out
 
 
-def floor_per_invoice(measurement: Measurement, floor: StackFloor) -> float | None:
-    """The bare stack's CPU for this scenario's requests, per invoice created (None without invoices)."""
-    if not measurement.invoices_created:
+def creates(measurement: Measurement) -> int:
+    """Requests that created something (every POST but the token's)."""
+    return sum(
+        n for route, n in measurement.requests_by_route.items() if route.startswith("POST /") and "oauth" not in route
+    )
+
+
+def floor_per_invoice(measurement: Measurement, floor: StackFloor | None) -> float | None:
+    """The bare stack's CPU for this scenario's requests and creates, per invoice created (None without one)."""
+    if floor is None or not measurement.invoices_created:
         return None
-    return floor.cpu_ms_per_create * measurement.requests / measurement.invoices_created
+    return floor.cpu_ms(requests=measurement.requests, creates=creates(measurement)) / measurement.invoices_created
 
 
 def as_json(options: BenchOptions, run: BenchRun) -> dict:
@@ -85,7 +92,7 @@ def as_json(options: BenchOptions, run: BenchRun) -> dict:
         "measurements": [{**m.as_json(), "cpu_floor_ms_per_invoice": floor_per_invoice(m, run.floor)} for m in results],
         "speedup_vs_sequential": speedups(results),
         "targets": [{**asdict(t), "met": t.met} for t in targets(results)],
-        "stack_floor": run.floor.as_json(),
+        "stack_floor": run.floor.as_json() if run.floor else {"error": run.floor_error},
     }
 
 
@@ -131,16 +138,18 @@ def targets_table(results: list[Measurement]) -> Table:
 def floor_lines(run: BenchRun) -> list[str]:
     """The stack's floor, and each invoice-making scenario's CPU against it."""
     floor = run.floor
+    if floor is None:
+        return [f"Stack floor: not measured ({run.floor_error})."]
     lines = [
-        f"Stack floor on this machine: {floor.cpu_ms_per_create:.2f} ms CPU per create with nothing of ours in the "
-        f"way (a bare httpx POST: {floor.http_cpu_ms_per_request:.2f} ms; one commit: {floor.commit_cpu_ms:.2f} ms; "
-        "a create needs one POST and two commits)."
+        f"Stack floor on this machine, nothing of ours in the way: a bare httpx request "
+        f"{floor.http_cpu_ms_per_request:.2f} ms CPU, a commit {floor.commit_cpu_ms:.2f} ms; a create (one POST, two "
+        f"commits) {floor.cpu_ms_per_create:.2f} ms."
     ]
     for m in run.measurements:
         if (at_floor := floor_per_invoice(m, floor)) is not None:
             lines.append(
-                f"{m.scenario} ({m.mode}): {m.requests / m.invoices_created:.2f} requests per invoice, so the floor is "
-                f"{at_floor:.2f} ms CPU per invoice; measured {m.cpu_ms_per_unit:.2f} ms "
+                f"{m.scenario} ({m.mode}): {m.requests} requests and {creates(m)} creates for {m.invoices_created} "
+                f"invoices, so the floor is {at_floor:.2f} ms CPU per invoice; measured {m.cpu_ms_per_unit:.2f} ms "
                 f"({m.cpu_ms_per_unit / at_floor:.2f}× the floor)."
             )
     return lines

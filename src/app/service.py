@@ -112,6 +112,9 @@ class TenantService:
         return found
 
 
+_STOPPED = "it stopped after the items under way, and the next run does the rest"
+
+
 class _LeaseKeeper:
     """Renews the tenant's run lock while a run goes on; if it is lost, the run stops between items.
 
@@ -134,18 +137,28 @@ class _LeaseKeeper:
         self._thread.join()
 
     def _watch(self) -> None:
+        """Renews every third of the lease; a renewal that fails is tried again each second, and if a third of the
+        lease is all that is left, the run is stopped before another process could take the tenant."""
         state, organization_id, holder, ttl_s, service_stop = self._args
-        renew_every, last = ttl_s / 3, time.monotonic()
+        renew_every, renewed_at = ttl_s / 3, time.monotonic()
         while not self._done.wait(timeout=min(1.0, renew_every)):
             if service_stop.is_set():
                 self.run_stop.set()
-            if time.monotonic() - last >= renew_every:
-                last = time.monotonic()
-                if not state.renew_run_lock(organization_id, holder, ttl_s):
-                    self.run_stop.fail(
-                        "the run lost its lock on the tenant (was the database connection dropped?); it stopped "
-                        "after the items under way, and the next run does the rest"
-                    )
+            if time.monotonic() - renewed_at < renew_every:
+                continue
+            try:
+                held = state.renew_run_lock(organization_id, holder, ttl_s)
+            except IntegrationError as exc:
+                log.warning("could not renew the run lock, trying again: %s", exc)
+                if time.monotonic() - renewed_at >= 2 * renew_every:
+                    self.run_stop.fail(f"the run could not renew its lock on the tenant ({exc}); {_STOPPED}")
+                continue
+            if not held:
+                self.run_stop.fail(
+                    f"the run lost its lock on the tenant (was the database connection dropped?); {_STOPPED}"
+                )
+                return
+            renewed_at = time.monotonic()
 
 
 class SyncService:

@@ -16,6 +16,7 @@ from spotilla_procountor.app.credentials import new_key
 from spotilla_procountor.app.demo_data import DemoSize, generate_demo_data
 from spotilla_procountor.app.service import Credentials
 from spotilla_procountor.app.settings import Settings
+from spotilla_procountor.domain.errors import RepositoryError
 from spotilla_procountor.domain.state import RunStatus
 
 pytestmark = pytest.mark.loopback
@@ -48,3 +49,52 @@ def test_a_run_longer_than_its_lease_keeps_the_lock_until_it_ends(tmp_path: Path
     assert reports and reports[0].status == RunStatus.SUCCEEDED
     assert not taken_during_run, "another process got the tenant's lock while its run was going on"
     assert intruder.acquire_run_lock(1, "other-host:1:1", LEASE_S)  # released when the run ended
+
+
+class FlakyLockStore:
+    """A state store whose lock renewals fail as scripted: True/False is the answer, an exception is raised."""
+
+    def __init__(self, *answers: bool | Exception) -> None:
+        self.answers = list(answers)
+        self.calls = 0
+
+    def renew_run_lock(self, organization_id: int, holder: str, ttl_s: float) -> bool:
+        self.calls += 1
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def _keep(store: FlakyLockStore, seconds: float):
+    from spotilla_procountor.app.service import _LeaseKeeper
+
+    with _LeaseKeeper(store, 1, "this-host:1:1", 0.3, threading.Event()) as run_stop:
+        time.sleep(seconds)
+    return run_stop
+
+
+def test_a_renewal_that_fails_once_is_tried_again_and_the_run_goes_on() -> None:
+    store = FlakyLockStore(RepositoryError("database is locked"), True)
+
+    run_stop = _keep(store, 0.8)
+
+    assert not run_stop.is_set()
+    assert store.calls >= 3  # the failure, then renewals every third of the lease
+
+
+def test_a_run_whose_lock_cannot_be_renewed_stops_before_the_lease_runs_out() -> None:
+    store = FlakyLockStore(RepositoryError("connection refused"))
+
+    run_stop = _keep(store, 0.6)
+
+    assert run_stop.is_set()
+    assert "could not renew its lock" in (run_stop.failure or "")
+    assert "connection refused" in (run_stop.failure or "")
+
+
+def test_a_run_that_lost_its_lock_stops() -> None:
+    run_stop = _keep(FlakyLockStore(False), 0.3)
+
+    assert run_stop.is_set()
+    assert "lost its lock" in (run_stop.failure or "")

@@ -203,3 +203,42 @@ def test_the_margin_sets_how_far_under_the_limit_the_limiter_keeps(margin):
 def test_a_margin_outside_0_to_1_is_refused(margin):
     with pytest.raises(ValueError, match="margin"):
         RateLimiter(20, margin=margin)
+
+
+def _spacing(limiter: RateLimiter, simulated: SimulatedTime) -> float:
+    limiter.acquire()
+    before = simulated.now
+    limiter.acquire()
+    return simulated.now - before
+
+
+def test_each_429_widens_the_margin_up_to_half_and_clean_requests_narrow_it_back():
+    simulated = SimulatedTime()
+    limiter = RateLimiter(20, monotonic=simulated.monotonic, sleep=simulated.sleep)
+    assert _spacing(limiter, simulated) == pytest.approx(1.05 / 20)
+
+    limiter.throttled()
+    assert limiter.current_margin == pytest.approx(0.10)
+    assert _spacing(limiter, simulated) == pytest.approx(1.10 / 20)
+
+    for _ in range(20):
+        limiter.throttled()
+    assert limiter.current_margin == pytest.approx(0.55)  # 5 % configured + at most 50 % added
+
+    for _ in range(1000 * 5 * 10):
+        limiter.acquire()
+    assert limiter.current_margin == pytest.approx(0.05)  # back to the configured margin, never below
+    assert _spacing(limiter, simulated) == pytest.approx(1.05 / 20)
+
+
+def test_a_429_makes_the_gateways_limiter_keep_further_under_the_limit():
+    simulated = SimulatedTime()
+    limiter = RateLimiter(20, monotonic=simulated.monotonic, sleep=simulated.sleep)
+    server = ScriptedProcountor(
+        httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200, json={"vatInformation": []})
+    )
+    settings = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "api_key": API_KEY, "rate_limiter": limiter}
+    with HttpProcountorGateway(base_url="https://a.example", transport=server.transport(), **settings) as gateway:
+        gateway.vat_percentages()
+
+    assert limiter.current_margin == pytest.approx(0.10)

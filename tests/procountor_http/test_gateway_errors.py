@@ -333,3 +333,17 @@ def test_a_later_date_header_replaces_an_earlier_reading(connect):
 
     assert first is not None and gateway.procountor_now() is not None
     assert first - gateway.procountor_now() > timedelta(minutes=59)
+
+
+def test_a_step_of_our_wall_clock_does_not_move_procountors_time(connect):
+    answer = page([])
+    answer.headers["Date"] = "Fri, 31 Jan 2025 08:00:00 GMT"
+    wall = [NOW]
+    elapsed = [100.0]
+    gateway = connect(ScriptedProcountor(answer), clock=lambda: wall[0], monotonic=lambda: elapsed[0])
+    list(gateway.list_products())
+
+    wall[0] += timedelta(hours=1)  # NTP stepped our clock
+    elapsed[0] += 2.5  # while 2.5 s really passed
+
+    assert gateway.procountor_now() == datetime(2025, 1, 31, 8, 0, 2, 500_000, tzinfo=UTC)

@@ -7,6 +7,9 @@ import time
 from collections.abc import Callable
 
 DEFAULT_MARGIN = 0.05
+BACK_OFF_STEP = 0.05  # added to the margin at each 429
+BACK_OFF_MAX = 0.5
+RECOVER_AFTER = 1000  # admitted requests without a 429 before the added margin shrinks by one step's fifth
 
 
 class RateLimiter:
@@ -19,7 +22,8 @@ class RateLimiter:
     spaced out, a delay only moves a request a little. The margin keeps the rate a little under the
     limit: with 5 %, requests sent on time can bunch up by 50 ms within any second on their way and
     still arrive at most `per_second` to a second. A longer hold-up (a lost packet) is what the 429
-    handling is for. Token requests count too.
+    handling is for, and each 429 (`throttled()`) widens the margin by 5 points, up to 50 %; it narrows
+    again by a point per 1,000 requests admitted without one, never below `margin`. Token requests count too.
     """
 
     def __init__(
@@ -36,11 +40,25 @@ class RateLimiter:
             raise ValueError("RateLimiter.margin must be between 0 and 1")
         self.per_second = per_second
         self.margin = margin
+        self._added = 0.0  # margin added after 429s
+        self._clean = 0  # requests admitted since the last 429 or narrowing
         self._interval = (1.0 + margin) / per_second
         self._monotonic = monotonic
         self._sleep = sleep
         self._lock = threading.Lock()
         self._next_at = float("-inf")
+
+    @property
+    def current_margin(self) -> float:
+        """The margin in force: the configured one plus what 429s have added."""
+        return self.margin + self._added
+
+    def throttled(self) -> None:
+        """Procountor answered 429: keep further under its limit from now on."""
+        with self._lock:
+            self._added = min(self._added + BACK_OFF_STEP, BACK_OFF_MAX)
+            self._clean = 0
+            self._interval = (1.0 + self.current_margin) / self.per_second
 
     def acquire(self) -> None:
         """Takes the next free turn and sleeps until it comes.
@@ -52,8 +70,17 @@ class RateLimiter:
             now = self._monotonic()
             turn = max(now, self._next_at)
             self._next_at = turn + self._interval
+            if self._added:
+                self._recover()
         if turn > now:
             self._sleep(turn - now)
+
+    def _recover(self) -> None:
+        self._clean += 1
+        if self._clean >= RECOVER_AFTER:
+            self._added = max(0.0, self._added - BACK_OFF_STEP / 5)
+            self._clean = 0
+            self._interval = (1.0 + self.current_margin) / self.per_second
 
     def __repr__(self) -> str:
         return f"RateLimiter(per_second={self.per_second}, margin={self.margin})"

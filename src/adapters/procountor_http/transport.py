@@ -68,15 +68,17 @@ class ServerClock:
     """Procountor's clock as its `Date` headers show it, relative to ours; never ahead of it.
 
     A Date header is truncated to the second and written before the answer travels, so server time read
-    from it plus our clock's progress since is at most Procountor's true time. The latest reading wins,
-    so a clock step on either side is followed. No Date header at all: `now()` is None.
+    from it plus the time elapsed here since (monotonic: a step of our wall clock changes nothing) is at
+    most Procountor's true time. The latest reading wins, so a step of Procountor's clock is followed.
+    No Date header at all: `now()` is None.
     """
 
-    def __init__(self, clock: Callable[[], datetime]) -> None:
-        self._clock = clock
-        self._offset: timedelta | None = None
+    def __init__(self, monotonic: Callable[[], float]) -> None:
+        self._monotonic = monotonic
+        self._reading: tuple[datetime, float] | None = None
 
-    def observe(self, date_header: str | None, received_at: datetime) -> None:
+    def observe(self, date_header: str | None, received_at: float) -> None:
+        """A Date header received at monotonic time `received_at`."""
         if not date_header:
             return
         try:
@@ -85,11 +87,14 @@ class ServerClock:
             return
         if server.tzinfo is None:  # "-0000": RFC 5322's "UTC, source zone unknown"
             return
-        self._offset = server - received_at
+        self._reading = (server, received_at)
 
     def now(self) -> datetime | None:
-        offset = self._offset
-        return None if offset is None else self._clock() + offset
+        reading = self._reading
+        if reading is None:
+            return None
+        server, received_at = reading
+        return server + timedelta(seconds=max(0.0, self._monotonic() - received_at))
 
 
 class Exchange:
@@ -118,7 +123,7 @@ class Exchange:
         self._sleep = sleep
         self._clock = clock
         self._monotonic = monotonic
-        self.server_clock = ServerClock(clock)
+        self.server_clock = ServerClock(monotonic)
 
     def send(
         self, request: Callable[[], httpx.Request], what: str, *, create: bool, in_flight: bool = True
@@ -139,7 +144,14 @@ class Exchange:
                 continue
             if verdict(response.status_code) is not Verdict.RETRY:
                 return response
-            if create and response.status_code != 429:
+            if response.status_code == 429:
+                self._limiter.throttled()
+                log.warning(
+                    "Procountor answered 429 to %s; now keeping %.0f %% under its rate limit",
+                    what,
+                    100 * self._limiter.current_margin,
+                )
+            elif create:
                 raise OutcomeUnknown(
                     f"Procountor answered {response.status_code} to {what}; the object may have been created"
                 )
@@ -169,7 +181,7 @@ class Exchange:
                 log.debug("%s -> %s after %.0f ms", what, type(exc).__name__, self._elapsed_ms(started))
                 raise
             log.debug("%s -> %d in %.0f ms", what, response.status_code, self._elapsed_ms(started))
-            self.server_clock.observe(response.headers.get("Date"), self._clock())
+            self.server_clock.observe(response.headers.get("Date"), self._monotonic())
             return response
 
     def _elapsed_ms(self, started: float) -> float:

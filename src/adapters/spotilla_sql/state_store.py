@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -50,31 +50,37 @@ class SqlStateStore:
     """Links, transfer records, partner mirror, watermarks, run log, run locks and tenant settings.
 
     Raises only `RepositoryError`. Each write is its own short transaction, committed on return, unless the
-    calling thread is inside `together()`: then its writes commit as one transaction when the block ends.
-    The per-item paths run on SQLAlchemy Core with statements compiled once; the ORM serves the rest.
+    calling thread is inside `together()`: then its writes wait and commit as one transaction when the block
+    ends. The per-item paths run on SQLAlchemy Core with statements compiled once; the ORM serves the rest.
     """
 
     def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
         self._engine = engine
         self._now = clock.now if clock is not None else system_now
         self._locks = run_locks_for(engine, self._now)
-        self._local = threading.local()  # the open `together()` connection of each thread
+        self._local = threading.local()  # each thread's writes waiting for the end of its `together()` block
 
     @contextmanager
     def together(self) -> Iterator[None]:
         """The writes this thread makes in the block commit as one transaction at its end; none if it raises.
 
-        Nested blocks join the outermost one. Reads in the block do not see its writes before the commit.
+        The writes wait until then, so the database is locked only for the commit itself, never while the
+        block computes (on SQLite one writer at a time: other tenants' runs would wait). Nested blocks join
+        the outermost one. Reads in the block do not see its writes.
         """
-        if getattr(self._local, "connection", None) is not None:
+        if getattr(self._local, "pending", None) is not None:
             yield
             return
-        with translated_errors("committing writes made together"), self._engine.begin() as connection:
-            self._local.connection = connection
-            try:
-                yield
-            finally:
-                self._local.connection = None
+        self._local.pending = pending = []
+        try:
+            yield
+        finally:
+            self._local.pending = None
+        if pending:
+            with translated_errors("committing writes made together"), self._engine.begin() as connection:
+                for action, work in pending:
+                    with translated_errors(action):
+                        work(connection)
 
     # -- links -------------------------------------------------------------------------------------
 
@@ -96,8 +102,9 @@ class SqlStateStore:
             "reason": link.reason,
             "updated_at": self._now(),
         }
-        with translated_errors("saving a link"), self._write() as connection:
-            upsert(connection, LinkRow, [row], keys=["organization_id", "kind", "spotilla_id"])
+        self._write(
+            "saving a link", lambda c: upsert(c, LinkRow, [row], keys=["organization_id", "kind", "spotilla_id"])
+        )
 
     # -- transfers ---------------------------------------------------------------------------------
 
@@ -133,8 +140,9 @@ class SqlStateStore:
             "attempts": record.attempts,
             "updated_at": record.updated_at or self._now(),
         }
-        with translated_errors("saving a transfer record"), self._write() as connection:
-            upsert(connection, TransferRow, [row], keys=["organization_id", "task_id"])
+        self._write(
+            "saving a transfer record", lambda c: upsert(c, TransferRow, [row], keys=["organization_id", "task_id"])
+        )
 
     # -- partner mirror and watermark --------------------------------------------------------------
 
@@ -153,8 +161,9 @@ class SqlStateStore:
             {"organization_id": organization_id, "partner_id": pid, "business_id": e.business_id, "version": e.version}
             for pid, e in latest.items()
         ]
-        with translated_errors("remembering partners"), self._write() as connection:
-            upsert(connection, PartnerMirrorRow, rows, keys=["organization_id", "partner_id"])
+        self._write(
+            "remembering partners", lambda c: upsert(c, PartnerMirrorRow, rows, keys=["organization_id", "partner_id"])
+        )
 
     def partner_watermark(self, organization_id: int) -> datetime | None:
         """Newest partner version seen, in Procountor's clock; None before the first pull."""
@@ -165,8 +174,9 @@ class SqlStateStore:
     def set_partner_watermark(self, organization_id: int, moment: datetime) -> None:
         """Stores the partner watermark (overwrites; the caller decides whether it moves forward)."""
         row = {"organization_id": organization_id, "name": PARTNERS_WATERMARK, "value": moment}
-        with translated_errors("saving the partner watermark"), self._write() as connection:
-            upsert(connection, WatermarkRow, [row], keys=["organization_id", "name"])
+        self._write(
+            "saving the partner watermark", lambda c: upsert(c, WatermarkRow, [row], keys=["organization_id", "name"])
+        )
 
     # -- run log -----------------------------------------------------------------------------------
 
@@ -192,7 +202,7 @@ class SqlStateStore:
             "counts": "{}",
             "dry_run": dry_run,
         }
-        with translated_errors("starting a run"), self._write() as connection:
+        with translated_errors("starting a run"), self._engine.begin() as connection:
             connection.execute(abandon)
             return int(connection.execute(insert(RunRow).values(values).returning(RunRow.id)).scalar_one())
 
@@ -209,8 +219,7 @@ class SqlStateStore:
             "message": event.message,
             "created_at": self._now(),
         }
-        with translated_errors("recording a run event"), self._write() as connection:
-            connection.execute(_INSERT_EVENT, values)
+        self._write("recording a run event", lambda c: c.execute(_INSERT_EVENT, values))
 
     def finish_run(self, run_id: int, status: RunStatus, counts: Mapping[str, int], error: str | None = None) -> None:
         """Closes a run with its status, counts and (for a failed run) the error."""
@@ -220,7 +229,7 @@ class SqlStateStore:
             "counts": json.dumps(dict(counts), sort_keys=True),
             "error": error,
         }
-        with translated_errors("finishing a run"), self._write() as connection:
+        with translated_errors("finishing a run"), self._engine.begin() as connection:
             connection.execute(update(RunRow).where(RunRow.id == run_id).values(values))
 
     def runs(self, organization_id: int, limit: int = 10) -> list[RunSummary]:
@@ -283,12 +292,11 @@ class SqlStateStore:
         with translated_errors("saving tenant settings"), Session(self._engine) as session, session.begin():
             write_tenant_config(session, config, self._now())
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """The thread's `together()` connection, or a transaction of its own committed on leaving."""
-        shared = getattr(self._local, "connection", None)
-        if shared is not None:
-            yield shared
+    def _write(self, action: str, work: Callable[[Connection], object]) -> None:
+        """Runs `work` in a transaction of its own, or queues it for the end of the thread's `together()`."""
+        pending = getattr(self._local, "pending", None)
+        if pending is not None:
+            pending.append((action, work))
             return
-        with self._engine.begin() as connection:
-            yield connection
+        with translated_errors(action), self._engine.begin() as connection:
+            work(connection)
