@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from spotilla_procountor.adapters.procountor_http import HttpProcountorGateway
+from spotilla_procountor.domain.concurrency import HeldWrites
 from spotilla_procountor.domain.state import EntityKind, Link, LinkState, TransferRecord, TransferState
 
 FLOWS = ("invoice", "partner", "product")
@@ -68,31 +69,24 @@ class CrashingStateStore:
     def __init__(self, inner: Any, plan: CrashPlan) -> None:
         self._inner = inner
         self._plan = plan
-        self._local = threading.local()
+        self._held: HeldWrites[tuple[str, str]] = HeldWrites()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
     @contextmanager
     def together(self) -> Iterator[None]:
-        if getattr(self._local, "committed", None) is not None:
+        # The inner block commits first (it is left first), then the points of its writes are passed.
+        with self._held.together(self._pass_all), self._inner.together():
             yield
-            return
-        self._local.committed = committed = []
-        try:
-            with self._inner.together():
-                yield
-        finally:
-            self._local.committed = None
-        for flow, point in committed:
+
+    def _pass_all(self, points: list[tuple[str, str]]) -> None:
+        for flow, point in points:
             self._plan.passed(flow, point)
 
     def _passed(self, flow: str, point: str) -> None:
-        committed = getattr(self._local, "committed", None)
-        if committed is None:
+        if not self._held.hold((flow, point)):
             self._plan.passed(flow, point)
-        else:
-            committed.append((flow, point))
 
     def save_transfer(self, record: TransferRecord) -> None:
         self._inner.save_transfer(record)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 
+from spotilla_procountor.domain.concurrency import HeldWrites
 from spotilla_procountor.domain.model import (
     Customer,
     CustomerFields,
@@ -42,11 +43,8 @@ def _deferrable(write: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(write)
     def deferred(self: InMemoryStateStore, *args: object, **kwargs: object) -> None:
-        pending = getattr(self._local, "pending", None)
-        if pending is None:
+        if not self._held.hold(functools.partial(write, self, *args, **kwargs)):
             write(self, *args, **kwargs)
-        else:
-            pending.append(functools.partial(write, self, *args, **kwargs))
 
     return deferred
 
@@ -63,21 +61,11 @@ class InMemoryStateStore:
     events: dict[int, list[Event]] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _local: threading.local = field(default_factory=threading.local)
+    _held: HeldWrites[Callable[[], None]] = field(default_factory=HeldWrites)
 
-    @contextmanager
-    def together(self) -> Iterator[None]:
+    def together(self) -> AbstractContextManager[None]:
         """Like the SQL store: the thread's writes in the block are applied when it ends, none if it raises."""
-        if getattr(self._local, "pending", None) is not None:
-            yield
-            return
-        self._local.pending = pending = []
-        try:
-            yield
-        finally:
-            self._local.pending = None
-        for write in pending:
-            write()
+        return self._held.together(lambda writes: [write() for write in writes])
 
     def links(self, organization_id: int, kind: EntityKind) -> Mapping[int, Link]:
         with self._lock:

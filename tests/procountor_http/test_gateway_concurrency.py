@@ -218,10 +218,12 @@ def test_each_429_widens_the_margin_up_to_half_and_clean_requests_narrow_it_back
     assert _spacing(limiter, simulated) == pytest.approx(1.05 / 20)
 
     limiter.throttled()
+    limiter.throttled()  # within the same second: the same burst
     assert limiter.current_margin == pytest.approx(0.10)
     assert _spacing(limiter, simulated) == pytest.approx(1.10 / 20)
 
     for _ in range(20):
+        simulated.sleep(1.0)
         limiter.throttled()
     assert limiter.current_margin == pytest.approx(0.55)  # 5 % configured + at most 50 % added
 

@@ -229,3 +229,48 @@ def test_a_run_left_running_by_a_dead_process_is_closed_as_interrupted_when_the_
     assert runs[abandoned].status == RunStatus.INTERRUPTED and runs[abandoned].finished_at is not None
     assert runs[current].status == RunStatus.RUNNING
     assert runs[other_tenant].status == RunStatus.RUNNING  # another tenant's run is none of its business
+
+
+@pytest.fixture(params=["sql", "memory"])
+def any_store(request: pytest.FixtureRequest, store: SqlStateStore):
+    """The SQL store and the in-memory one, which must keep the same promise about `together()`."""
+    from spotilla_procountor.adapters.memory import InMemoryStateStore
+
+    return store if request.param == "sql" else InMemoryStateStore()
+
+
+def test_writes_made_together_appear_together_when_the_block_ends(any_store) -> None:
+    run_id = any_store.start_run(ORG)
+    event = Event("products", EntityKind.PRODUCT, 1, Outcome.CREATED, 501)
+
+    with any_store.together():
+        any_store.save_link(link(1, 501))
+        with any_store.together():  # a nested block joins the outer one
+            any_store.remember_partners(ORG, [PartnerMirrorEntry(77, "0112038-9", None)])
+        any_store.record_event(run_id, event)
+        assert any_store.links(ORG, EntityKind.PRODUCT) == {}  # nothing before the end of the block
+        assert any_store.partner_mirror(ORG) == {}
+
+    assert any_store.links(ORG, EntityKind.PRODUCT) == {1: link(1, 501)}
+    assert set(any_store.partner_mirror(ORG)) == {77}
+    any_store.save_link(link(2, 502))  # outside a block, a write is done at once
+    assert set(any_store.links(ORG, EntityKind.PRODUCT)) == {1, 2}
+
+
+def test_a_block_that_raises_writes_nothing(any_store) -> None:
+    with pytest.raises(ZeroDivisionError), any_store.together():
+        any_store.save_link(link(1, 501))
+        _ = 1 / 0  # a bug in the block is not mistaken for a database error
+
+    assert any_store.links(ORG, EntityKind.PRODUCT) == {}
+
+
+def test_a_write_the_database_refuses_undoes_the_whole_block(store: SqlStateStore) -> None:
+    store.save_link(link(1, 501))
+
+    with pytest.raises(RepositoryError, match="saving a link"), store.together():
+        store.save_transfer(TransferRecord(ORG, 11, "SP-7-11", TransferState.CREATED, invoice_id=9))
+        store.save_link(link(2, 501))  # 501 is linked to product 1 already
+
+    assert store.transfers(ORG) == {}
+    assert store.links(ORG, EntityKind.PRODUCT) == {1: link(1, 501)}

@@ -22,8 +22,9 @@ class RateLimiter:
     spaced out, a delay only moves a request a little. The margin keeps the rate a little under the
     limit: with 5 %, requests sent on time can bunch up by 50 ms within any second on their way and
     still arrive at most `per_second` to a second. A longer hold-up (a lost packet) is what the 429
-    handling is for, and each 429 (`throttled()`) widens the margin by 5 points, up to 50 %; it narrows
-    again by a point per 1,000 requests admitted without one, never below `margin`. Token requests count too.
+    handling is for, and a 429 (`throttled()`) widens the margin by 5 points, up to 50 % (429s within a
+    second of a widening are the same burst and count once); it narrows again by a point per 1,000 requests
+    admitted without one, never below `margin`. Token requests count too.
     """
 
     def __init__(
@@ -41,6 +42,7 @@ class RateLimiter:
         self.per_second = per_second
         self.margin = margin
         self._added = 0.0  # margin added after 429s
+        self._widened_at = float("-inf")
         self._clean = 0  # requests admitted since the last 429 or narrowing
         self._interval = (1.0 + margin) / per_second
         self._monotonic = monotonic
@@ -56,8 +58,12 @@ class RateLimiter:
     def throttled(self) -> None:
         """Procountor answered 429: keep further under its limit from now on."""
         with self._lock:
-            self._added = min(self._added + BACK_OFF_STEP, BACK_OFF_MAX)
             self._clean = 0
+            now = self._monotonic()
+            if now - self._widened_at < 1.0:
+                return  # the same burst
+            self._widened_at = now
+            self._added = min(self._added + BACK_OFF_STEP, BACK_OFF_MAX)
             self._interval = (1.0 + self.current_margin) / self.per_second
 
     def acquire(self) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -27,6 +26,7 @@ from spotilla_procountor.adapters.spotilla_sql.tenant_config import (
     read_tenant_configs,
     write_tenant_config,
 )
+from spotilla_procountor.domain.concurrency import HeldWrites
 from spotilla_procountor.domain.ports import Clock
 from spotilla_procountor.domain.state import (
     EntityKind,
@@ -58,29 +58,22 @@ class SqlStateStore:
         self._engine = engine
         self._now = clock.now if clock is not None else system_now
         self._locks = run_locks_for(engine, self._now)
-        self._local = threading.local()  # each thread's writes waiting for the end of its `together()` block
+        self._held: HeldWrites[tuple[str, Callable[[Connection], object]]] = HeldWrites()
 
-    @contextmanager
-    def together(self) -> Iterator[None]:
+    def together(self) -> AbstractContextManager[None]:
         """The writes this thread makes in the block commit as one transaction at its end; none if it raises.
 
         The writes wait until then, so the database is locked only for the commit itself, never while the
         block computes (on SQLite one writer at a time: other tenants' runs would wait). Nested blocks join
         the outermost one. Reads in the block do not see its writes.
         """
-        if getattr(self._local, "pending", None) is not None:
-            yield
-            return
-        self._local.pending = pending = []
-        try:
-            yield
-        finally:
-            self._local.pending = None
-        if pending:
-            with translated_errors("committing writes made together"), self._engine.begin() as connection:
-                for action, work in pending:
-                    with translated_errors(action):
-                        work(connection)
+        return self._held.together(self._commit_held)
+
+    def _commit_held(self, writes: list[tuple[str, Callable[[Connection], object]]]) -> None:
+        with translated_errors("committing writes made together"), self._engine.begin() as connection:
+            for action, work in writes:
+                with translated_errors(action):
+                    work(connection)
 
     # -- links -------------------------------------------------------------------------------------
 
@@ -293,10 +286,8 @@ class SqlStateStore:
             write_tenant_config(session, config, self._now())
 
     def _write(self, action: str, work: Callable[[Connection], object]) -> None:
-        """Runs `work` in a transaction of its own, or queues it for the end of the thread's `together()`."""
-        pending = getattr(self._local, "pending", None)
-        if pending is not None:
-            pending.append((action, work))
+        """Runs `work` in a transaction of its own, or holds it for the end of the thread's `together()`."""
+        if self._held.hold((action, work)):
             return
         with translated_errors(action), self._engine.begin() as connection:
             work(connection)
