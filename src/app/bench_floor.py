@@ -4,7 +4,8 @@ Every request the service makes costs at least a bare httpx exchange, and every 
 PENDING record before the request, the outcome after it). This measures both, bare: the same fake Procountor
 and latency, the same kind of database with the service's engine settings, a partner body of the usual size
 encoded by the standard library, one request at a time, paced under the fake's rate limit. A scenario's floor
-is then `http × requests + 2 × commit × creates`; its measured CPU over that says how much is ours.
+is then `create × creates + http × other requests`, with a create timed whole (commit, POST, commit of three
+rows: more than its parts timed apart); its measured CPU over that says how much is ours.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class StackFloor:
 
     def cpu_ms(self, *, requests: int, creates: int) -> float:
         """The least CPU `requests` requests of which `creates` are creates can cost."""
-        return self.http_cpu_ms_per_request * requests + 2 * self.commit_cpu_ms * creates
+        return self.cpu_ms_per_create * creates + self.http_cpu_ms_per_request * (requests - creates)
 
 
 def measure_floor(fake_url: str, database_url: str, *, rate_limit: int, creates: int = 300) -> StackFloor:

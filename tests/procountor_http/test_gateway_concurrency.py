@@ -48,7 +48,7 @@ def test_twenty_callers_hitting_an_expired_token_cause_one_token_request(make_ga
     gateway, _ = make_gateway(monotonic=lambda: frozen, max_in_flight=20)  # the gateway still trusts its token
     gateway.vat_percentages()
     clock.advance(7200)  # the fake has expired it
-    fake.set_faults(FaultPlan(latency_ms=50))  # so that all twenty are in flight with the old token
+    fake.set_faults(FaultPlan(latency_ms=250))  # all twenty in flight with the old token, even on a busy machine
     start = threading.Barrier(20)
 
     def call(_: int):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 from procountor_http_support import (
     API_KEY,
@@ -258,3 +259,33 @@ def test_the_gateway_offers_every_method_of_the_port_with_the_same_parameters():
         ours = inspect.signature(getattr(HttpProcountorGateway, name)).parameters
         theirs = inspect.signature(getattr(ProcountorGateway, name)).parameters
         assert [(p.name, p.kind) for p in ours.values()] == [(p.name, p.kind) for p in theirs.values()], name
+
+
+class DeactivatesAfterTheFirstPage(httpx.BaseTransport):
+    """An accountant makes a partner inactive right after the first page of the partner list was served."""
+
+    def __init__(self, inner: httpx.BaseTransport, fake: FakeProcountor, partner_id: int) -> None:
+        self._inner, self._fake, self._partner_id = inner, fake, partner_id
+        self.done = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
+        first_page = request.url.path.endswith("/businesspartners") and request.url.params.get("page") == "0"
+        if first_page and not self.done:
+            self.done = True
+            self._fake.edit_partner(self._partner_id, {"registryInfo": {"active": False}})
+        return response
+
+
+def test_a_partner_leaving_the_list_while_it_is_paged_hides_no_other(make_gateway, connect, seeder, fake):
+    created = [seeder.create_partner(new_partner(n)) for n in range(450)]
+    _, inner = connect(fake)
+    editor = DeactivatesAfterTheFirstPage(inner, fake, created[5].id)
+    gateway, _ = make_gateway(transport=editor)
+
+    listed = {p.id for p in gateway.list_partners()}
+
+    assert editor.done
+    assert listed == {p.id for p in created}  # the inactive one was on the first page; nobody fell between pages
+    pages = [r for r in api_requests(fake) if r[0] == "GET" and r[1].endswith("/businesspartners")]
+    assert len(pages) == 6  # three pages, then the shrunken result read again

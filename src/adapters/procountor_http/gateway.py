@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
@@ -37,6 +38,8 @@ def _utc_now() -> datetime:
 
 
 TOKEN_RENEWALS = 3  # token renewals per call after a 401
+PAGING_REREADS = 2  # whole re-reads of a search whose result shrank while it was paged
+log = logging.getLogger("spotilla_procountor.procountor")
 
 
 class HttpProcountorGateway:
@@ -276,16 +279,35 @@ class HttpProcountorGateway:
         return parse_token_answer(response.content)
 
     def _pages(self, path: str, params: dict[str, Any], headers: dict[str, str] | None = None) -> Iterator[dict]:
-        """Rows of a page-numbered search; ends on an empty or short page, or when meta.totalCount is reached."""
-        seen = 0
+        """Rows of a page-numbered search; ends on an empty or short page, or when meta.totalCount is reached.
+
+        Pages are numbered over a result that may change while it is read. A row that joins it shifts the
+        rest by one, so a row comes twice (callers take the last); a row that leaves it (a partner made
+        inactive) shifts the rest back, so one row would be missed. That shows as a smaller totalCount than
+        the first page's, and then the whole result is read again (at most twice more).
+        """
+        for _attempt in range(1 + PAGING_REREADS):
+            shrank = yield from self._pages_once(path, params, headers)
+            if not shrank:
+                return
+            log.info("%s shrank while its pages were read; reading it again", path)
+
+    def _pages_once(
+        self, path: str, params: dict[str, Any], headers: dict[str, str] | None
+    ) -> Generator[dict, None, bool]:
+        """One pass over the pages; returns whether the result's totalCount went down on the way."""
+        seen, first_total, shrank = 0, None, False
         for page in range(10**6):
             answer = self._request("GET", path, params={**params, "size": PAGE_SIZE, "page": page}, headers=headers)
             rows = readers.results(answer)
             yield from rows
             seen += len(rows)
             total = readers.total_count(answer)
+            first_total = total if page == 0 else first_total
+            shrank = shrank or (total is not None and first_total is not None and total < first_total)
             if len(rows) < PAGE_SIZE or (total is not None and seen >= total):
-                return
+                return shrank
+        return shrank
 
     @staticmethod
     def _json(response: httpx.Response, what: str, *, create: bool) -> Any:
