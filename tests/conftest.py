@@ -1,8 +1,10 @@
-"""Suite-wide guard: under CI=true, PostgreSQL tests must have run and passed, never been skipped."""
+"""Suite-wide: under CI=true, PostgreSQL tests must have run and passed, never been skipped; logging is reset."""
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -35,3 +37,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # Under xdist only the controller gets here (it sees every worker's reports, not the collected items).
     if _postgres["passed"] == 0 or _postgres["skipped"]:
         session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """A command run in-process (CliRunner) installs a handler on the root logger that writes to the runner's
+    stream, which is closed once the command returns; later log lines would then fail to be written."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -7,6 +7,7 @@ import random
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -138,9 +139,14 @@ def _kill_lock_holder(engine: Engine, org: int) -> None:
         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = :ns AND granted "
         "AND objid = hashtext(current_schema() || ':' || CAST(:org AS text))::oid"
     )
+    alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
     with engine.connect() as conn:
         pid = conn.execute(find, {"ns": ADVISORY_NAMESPACE, "org": org}).scalar_one()
         conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        # pg_terminate_backend only signals; the lock goes when the backend has exited, a moment later.
+        deadline = time.monotonic() + 10
+        while conn.execute(alive, {"pid": pid}).scalar_one() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 def test_a_lease_left_by_a_dead_process_on_this_host_is_taken_over_at_once(tmp_path: Path) -> None:
