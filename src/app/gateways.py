@@ -1,4 +1,4 @@
-"""Builds each tenant's Procountor gateway: its own credentials, one shared rate limit per credential."""
+"""Builds each tenant's Procountor gateway: its own credentials, one shared rate limit per API client."""
 
 from __future__ import annotations
 
@@ -25,7 +25,11 @@ def base_url_for(environment: str) -> str:
 
 
 class GatewayFactory:
-    """One gateway per tenant and run; gateways of the same credential share one rate limiter."""
+    """One gateway per tenant and run; gateways of the same API client share one rate limiter.
+
+    Procountor's limit is per API client (client id), not per company: an integrator usually has one client
+    and a customer API key per tenant, so tenants with different API keys still share one limit.
+    """
 
     def __init__(
         self,
@@ -40,8 +44,9 @@ class GatewayFactory:
         self._limiters: dict[str, RateLimiter] = {}
         self._lock = threading.Lock()
 
-    def _limiter(self, base_url: str, client_id: str, api_key: str) -> RateLimiter:
-        key = hashlib.sha256(f"{base_url}\0{client_id}\0{api_key}".encode()).hexdigest()
+    def limiter(self, base_url: str, client_id: str) -> RateLimiter:
+        """The rate limiter of one API client at one Procountor environment."""
+        key = hashlib.sha256(f"{base_url}\0{client_id}".encode()).hexdigest()
         with self._lock:
             if key not in self._limiters:
                 self._limiters[key] = RateLimiter(
@@ -70,7 +75,7 @@ class GatewayFactory:
             client_secret=client_secret,
             api_key=api_key,
             bank_account=bank_account,
-            rate_limiter=self._limiter(base_url, client_id, api_key),
+            rate_limiter=self.limiter(base_url, client_id),
             max_in_flight=self._settings.max_in_flight,
             timeout=self._settings.request_timeout_s,
             transport=transport,

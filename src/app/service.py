@@ -7,9 +7,10 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 
+from spotilla_procountor.adapters.procountor_http.auth import Credentials  # in clear, only in memory while used
 from spotilla_procountor.adapters.spotilla_sql.run_lock import holder_id
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
 from spotilla_procountor.app.credentials import CredentialCipher
@@ -29,18 +30,6 @@ log = logging.getLogger("spotilla_procountor.service")
 
 class TenantNotConfigured(LookupError):
     """The organization has not switched the integration on."""
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """A tenant's Procountor credentials in clear, only in memory and only while used."""
-
-    client_id: str
-    client_secret: str
-    api_key: str
-
-    def __repr__(self) -> str:
-        return f"Credentials(client_id={self.client_id!r}, client_secret=***, api_key=***)"
 
 
 class TenantService:

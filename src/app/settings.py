@@ -34,11 +34,11 @@ class Settings(BaseSettings):
     )
     interval_minutes: float = Field(30, gt=0, description="Minutes between two cycles of a tenant.")
     tenant_concurrency: int = Field(4, ge=1, description="Tenants synced at the same time.")
-    rate_limit_per_s: int = Field(20, ge=1, description="Requests per second per Procountor credential.")
+    rate_limit_per_s: int = Field(20, ge=1, description="Requests per second per Procountor API client.")
     rate_limit_margin: float = Field(
         0.05, ge=0, le=1, description="Fraction the limiter stays under that rate, for requests bunched up on the way."
     )
-    max_in_flight: int = Field(8, ge=1, description="Requests to Procountor under way at once per credential.")
+    max_in_flight: int = Field(8, ge=1, description="Requests to Procountor under way at once per tenant run.")
     sync_workers: int = Field(8, ge=1, description="Creates under way at once within one tenant's cycle.")
     request_timeout_s: float = Field(30, gt=0, description="Seconds before a Procountor request times out.")
     partner_pull_overlap_s: float = Field(

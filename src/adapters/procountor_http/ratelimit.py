@@ -1,4 +1,4 @@
-"""A thread-safe sliding-window limiter, shared by every gateway that uses one Procountor credential."""
+"""A thread-safe limiter spacing requests evenly, shared by every gateway of one Procountor API client."""
 
 from __future__ import annotations
 
