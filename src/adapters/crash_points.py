@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 
+from spotilla_procountor.adapters.held_writes import HeldWrites
 from spotilla_procountor.adapters.procountor_http import HttpProcountorGateway
-from spotilla_procountor.domain.concurrency import HeldWrites
 from spotilla_procountor.domain.state import EntityKind, Link, LinkState, TransferRecord, TransferState
 
 FLOWS = ("invoice", "partner", "product")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
 import threading
@@ -10,7 +11,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 
-from spotilla_procountor.domain.concurrency import HeldWrites
+from spotilla_procountor.adapters.held_writes import HeldWrites
 from spotilla_procountor.domain.model import (
     Customer,
     CustomerFields,
@@ -64,8 +65,23 @@ class InMemoryStateStore:
     _held: HeldWrites[Callable[[], None]] = field(default_factory=HeldWrites)
 
     def together(self) -> AbstractContextManager[None]:
-        """Like the SQL store: the thread's writes in the block are applied when it ends, none if it raises."""
-        return self._held.together(lambda writes: [write() for write in writes])
+        """Like the SQL store: the thread's writes in the block are applied when it ends, none if it raises,
+        and all or none of them (a write refused on the way undoes the ones before it)."""
+        return self._held.together(self._apply_all)
+
+    def _apply_all(self, writes: list[Callable[[], None]]) -> None:
+        tables = (self.links_by_key, self.transfer_records, self.mirror, self.watermarks, self.events)
+        saved = [
+            {key: copy.copy(value) for key, value in table.items()} for table in tables
+        ]  # values: frozen or one level
+        try:
+            for write in writes:
+                write()
+        except BaseException:
+            for table, before in zip(tables, saved, strict=True):
+                table.clear()
+                table.update(before)
+            raise
 
     def links(self, organization_id: int, kind: EntityKind) -> Mapping[int, Link]:
         with self._lock:

@@ -4,45 +4,11 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
-W = TypeVar("W")
-
-
-class HeldWrites(Generic[W]):
-    """Each thread's writes held back until its outermost `together()` block ends (for `StateStore.together`)."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def hold(self, write: W) -> bool:
-        """Holds `write` when this thread is inside a block (True); False leaves it to the caller to do now."""
-        pending = getattr(self._local, "pending", None)
-        if pending is None:
-            return False
-        pending.append(write)
-        return True
-
-    @contextmanager
-    def together(self, apply: Callable[[list[W]], object]) -> Iterator[None]:
-        """Gathers the thread's writes and hands them to `apply` when the block ends; drops them if it raises.
-
-        A nested block joins the outermost one.
-        """
-        if getattr(self._local, "pending", None) is not None:
-            yield
-            return
-        self._local.pending = pending = []
-        try:
-            yield
-        finally:
-            self._local.pending = None
-        if pending:
-            apply(pending)
 
 
 class ShutdownRequested(Exception):

@@ -265,12 +265,12 @@ def test_a_block_that_raises_writes_nothing(any_store) -> None:
     assert any_store.links(ORG, EntityKind.PRODUCT) == {}
 
 
-def test_a_write_the_database_refuses_undoes_the_whole_block(store: SqlStateStore) -> None:
-    store.save_link(link(1, 501))
+def test_a_write_the_database_refuses_undoes_the_whole_block(any_store) -> None:
+    any_store.save_link(link(1, 501))
 
-    with pytest.raises(RepositoryError, match="saving a link"), store.together():
-        store.save_transfer(TransferRecord(ORG, 11, "SP-7-11", TransferState.CREATED, invoice_id=9))
-        store.save_link(link(2, 501))  # 501 is linked to product 1 already
+    with pytest.raises((RepositoryError, ValueError), match=r"saving a link|already linked"), any_store.together():
+        any_store.save_transfer(TransferRecord(ORG, 11, "SP-7-11", TransferState.CREATED, invoice_id=9))
+        any_store.save_link(link(2, 501))  # 501 is linked to product 1 already
 
-    assert store.transfers(ORG) == {}
-    assert store.links(ORG, EntityKind.PRODUCT) == {1: link(1, 501)}
+    assert any_store.transfers(ORG) == {}
+    assert any_store.links(ORG, EntityKind.PRODUCT) == {1: link(1, 501)}

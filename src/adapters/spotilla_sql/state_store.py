@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.orm import Session
 
+from spotilla_procountor.adapters.held_writes import HeldWrites
 from spotilla_procountor.adapters.spotilla_sql._sql import chunked, system_now, translated_errors, upsert
 from spotilla_procountor.adapters.spotilla_sql.run_lock import run_locks_for
 from spotilla_procountor.adapters.spotilla_sql.state_models import (
@@ -26,7 +27,6 @@ from spotilla_procountor.adapters.spotilla_sql.tenant_config import (
     read_tenant_configs,
     write_tenant_config,
 )
-from spotilla_procountor.domain.concurrency import HeldWrites
 from spotilla_procountor.domain.ports import Clock
 from spotilla_procountor.domain.state import (
     EntityKind,
