@@ -196,7 +196,7 @@ class InMemorySpotilla:
         ]
 
     def tasks_awaiting_invoice(self, organization_id: int) -> list[Task]:
-        done = {t for t, r in self.state.transfers(organization_id).items() if r.state == TransferState.CREATED}
+        done = set(self.state.transfers(organization_id, states=[TransferState.CREATED]))
         return [
             t
             for t in self.task_rows.values()

@@ -66,9 +66,6 @@ class TenantScheduler:
             )
             log.info("tenant scheduled", extra={"organization_id": org})
 
-    def next_runs(self) -> dict[str, datetime | None]:
-        return {job.id: job.next_run_time for job in self._scheduler.get_jobs()}
-
     def _safe_sync(self, organization_id: int) -> None:
         try:
             self._sync_tenant(organization_id)

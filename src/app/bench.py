@@ -157,17 +157,15 @@ class Bench:
     def __init__(self, options: BenchOptions, fake: FakeProcountorProcess, url: str, mode: str) -> None:
         sequential = mode == "sequential"
         self.options, self.fake, self.mode = options, fake, mode
-        defaults = Settings(_env_file=None)
+        one_at_a_time = {"sync_workers": 1, "max_in_flight": 1, "tenant_concurrency": 1} if sequential else {}
         self.settings = Settings(
             database_url=url,
             secret_key=new_key(),
             procountor_adapter="http",
             rate_limit_per_s=options.rate_limit,
-            sync_workers=1 if sequential else defaults.sync_workers,
-            max_in_flight=1 if sequential else defaults.max_in_flight,
-            tenant_concurrency=1 if sequential else defaults.tenant_concurrency,
             log_level="WARNING",
             _env_file=None,
+            **one_at_a_time,
         )
         self.container = build_container(self.settings)
         self.engine = self.container.engine()
@@ -197,7 +195,7 @@ class Bench:
     # ------------------------------------------------------------ scenarios
 
     def _setup_large(self) -> None:
-        self.summary = generate_demo_data(self.engine, organization_id=ORG, size=large_size(self.options.scale), seed=1)
+        generate_demo_data(self.engine, organization_id=ORG, size=large_size(self.options.scale), seed=1)
         self.tenants.enable(ORG, CREDENTIALS, environment=self.fake.url, bank_account=IBAN, verify=False)
 
     def _initial(self, *, measured: bool) -> None:
@@ -265,12 +263,12 @@ class Bench:
         statements = self.statements.count - statements
         routes, throttled = request_counts(self.fake.request_log()[log_start:])
         work.created = _created(reports)
-        measured = self._figures(scenario, work, reports, routes, throttled, wall=wall, cpu=cpu, statements=statements)
-        measured.peak_rss_kib, measured.process_max_rss_kib = peak, max_rss
-        measured.cpu_system_s = system
-        self.results.append(measured)
+        taken = {"wall": wall, "cpu": cpu, "system": system, "statements": statements, "peak": peak, "max_rss": max_rss}
+        self.results.append(self._figures(scenario, work, reports, routes, throttled, **taken))
 
-    def _figures(self, scenario, work, reports, routes, throttled, *, wall, cpu, statements) -> Measurement:
+    def _figures(
+        self, scenario, work, reports, routes, throttled, *, wall, cpu, system, statements, peak, max_rss
+    ) -> Measurement:
         minimum = {k: v for k, v in work.minimum().items() if v}
         needed = sum(minimum.values())
         rate, latency_s = self.options.rate_limit, self.options.latency_ms / 1000
@@ -290,12 +288,12 @@ class Bench:
             lower_bound_with_margin_s=max(needed / (rate / (1 + self.settings.rate_limit_margin)), latency_s),
             sql_statements=statements,
             cpu_s=cpu,
-            cpu_system_s=0.0,
+            cpu_system_s=system,
             invoices_created=invoices,
             cpu_ms_per_unit=1000 * cpu / units,
             cpu_unit=unit,
-            peak_rss_kib=None,
-            process_max_rss_kib=0,
+            peak_rss_kib=peak,
+            process_max_rss_kib=max_rss,
             run_counts=_run_counts(reports),
         )
 
@@ -315,6 +313,7 @@ def run_benchmark(options: BenchOptions) -> BenchRun:
     wanted = tuple(s for s in SCENARIOS if s in options.scenarios)
     modes = MODES if options.compare_sequential else MODES[:1]
     results: list[Measurement] = []
+    margin = Settings(_env_file=None).rate_limit_margin  # what every Bench's settings take from the environment
     fake = FakeProcountorProcess(latency_ms=options.latency_ms, rate_limit=options.rate_limit)
     try:
         with tempfile.TemporaryDirectory(prefix="spotilla-bench-") as folder:
@@ -329,7 +328,7 @@ def run_benchmark(options: BenchOptions) -> BenchRun:
             floor, floor_error = _floor(options, fake, Path(folder))
     finally:
         fake.close()
-    return BenchRun(results, floor, floor_error, Settings(_env_file=None).rate_limit_margin)
+    return BenchRun(results, floor, floor_error, margin)
 
 
 def _floor(options: BenchOptions, fake: FakeProcountorProcess, folder: Path) -> tuple[StackFloor | None, str | None]:

@@ -45,7 +45,7 @@ class Container(containers.DeclarativeContainer):
         GatewayFactory, settings=settings, transport=procountor_transport, crash_plan=crash_plan
     )
 
-    tenants = providers.Factory(TenantService, state=state, cipher=cipher, gateways=gateways, clock=clock)
+    tenants = providers.Factory(TenantService, state=state, cipher=cipher, gateways=gateways)
     sync_service = providers.Singleton(
         SyncService, settings=settings, spotilla=spotilla, state=state, clock=clock, gateways=gateways, tenants=tenants
     )

@@ -35,11 +35,10 @@ class TenantNotConfigured(LookupError):
 class TenantService:
     """Switches tenants on and off; credentials are verified with Procountor and stored encrypted."""
 
-    def __init__(self, *, state, cipher: CredentialCipher, gateways: GatewayFactory, clock: Clock) -> None:
+    def __init__(self, *, state, cipher: CredentialCipher, gateways: GatewayFactory) -> None:
         self._state = state
         self._cipher = cipher
         self._gateways = gateways
-        self._clock = clock
 
     def enable(
         self,

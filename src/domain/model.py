@@ -49,14 +49,6 @@ class Customer:
 
 
 @dataclass(frozen=True, slots=True)
-class NewCustomer:
-    """A customer to be created in Spotilla from a Procountor partner (Procountor-owned fields only)."""
-
-    organization_id: int
-    fields: CustomerFields
-
-
-@dataclass(frozen=True, slots=True)
 class CustomerFields:
     """The customer fields Procountor owns once a customer is linked; Spotilla keeps site address and phone."""
 

@@ -138,7 +138,7 @@ def _hold_back(ctx: CycleContext, customer: Customer, reasons: list[Reason], lin
         ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.HELD_BACK, reasons=reasons)
 
 
-def _adopt_existing(ctx: CycleContext, customer: Customer, plan: NewPartner) -> int | None:
+def _adopt_existing(ctx: CycleContext, plan: NewPartner) -> int | None:
     """After a create with no answer, the partner may exist: find it by business ID."""
     found = ctx.procountor.find_partners_by_business_id(plan.business_id)
     return min(p.id for p in found) if found else None
@@ -147,7 +147,7 @@ def _adopt_existing(ctx: CycleContext, customer: Customer, plan: NewPartner) -> 
 def _create_partner(ctx: CycleContext, customer: Customer, plan: NewPartner, link: Link | None) -> None:
     fp = _customer_fingerprint(customer)
     if link is not None and link.state == LinkState.PENDING:
-        adopted = _adopt_existing(ctx, customer, plan)
+        adopted = _adopt_existing(ctx, plan)
         if adopted is not None:
             with ctx.state.together():
                 _save(ctx, customer.id, LinkState.LINKED, adopted, fingerprint=fp)

@@ -122,7 +122,7 @@ def _settle_orphan(ctx: CycleContext, record: TransferRecord) -> None:
             _save(ctx, replace(record, state=TransferState.CREATED, invoice_id=invoice.id, reasons=()))
             ctx.recorder.record(FLOW, EntityKind.TASK, record.task_id, Outcome.ADOPTED, procountor_id=invoice.id)
             return
-        reason = Reason.of(ReasonCode.TASK_NOT_COMPLETED, status="no longer completed")
+        reason = Reason.of(ReasonCode.TASK_NOT_COMPLETED, status="reopened, cancelled or deleted")
         _save(ctx, replace(record, state=TransferState.HELD_BACK, reasons=(str(reason),)))
         ctx.recorder.record(FLOW, EntityKind.TASK, record.task_id, Outcome.HELD_BACK, reasons=[reason])
 

@@ -53,6 +53,17 @@ json_values = st.recursive(
 )
 
 
+def _exact(value):
+    """The value with each Decimal as its digits: Decimal("49.9") == Decimal("49.90"), their digits differ."""
+    if isinstance(value, Decimal):
+        return ("decimal", format(value, "f"))
+    if isinstance(value, dict):
+        return {key: _exact(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_exact(item) for item in value]
+    return value
+
+
 @given(json_values)
 def test_what_is_written_reads_back_the_same_with_decimals_exact(value):
-    assert codec.loads(codec.dumps(value)) == value
+    assert _exact(codec.loads(codec.dumps(value))) == _exact(value)

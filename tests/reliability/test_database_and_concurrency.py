@@ -44,8 +44,8 @@ def test_a_dropped_database_connection_fails_the_run_cleanly_and_the_next_run_co
     world.check_end_state()
     world.assert_quiet_rerun()
     world.assert_no_secret_leaked()
-    # BUG (reported): the run is recorded as INTERRUPTED with "the service was asked to stop", and the process
-    # exits 0, though nobody asked it to stop: the database connection (and with it the run lock) was lost.
+    # Once a bug: the run was recorded as INTERRUPTED with "the service was asked to stop" and the process exited 0,
+    # though nobody had asked it to stop: the database connection (and with it the run lock) was lost.
     assert "asked to stop" not in (runs[0].error or ""), f"misleading run error: {runs[0].error}"
 
 

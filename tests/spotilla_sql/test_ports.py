@@ -19,6 +19,7 @@ def _port_methods(port: type) -> list[str]:
     ("adapter", "port"), [(SqlSpotillaRepository, SpotillaRepository), (SqlStateStore, StateStore)]
 )
 def test_the_adapter_implements_every_port_method_with_its_signature(adapter: type, port: type) -> None:
+    assert len(_port_methods(port)) >= 6  # the loop below checks something
     for name in _port_methods(port):
         expected = inspect.signature(getattr(port, name))
         actual = inspect.signature(getattr(adapter, name))

@@ -76,11 +76,13 @@ class ServerClock:
     def __init__(self, monotonic: Callable[[], float]) -> None:
         self._monotonic = monotonic
         self._reading: tuple[datetime, float] | None = None
+        self._header: str | None = None
 
     def observe(self, date_header: str | None, received_at: float) -> None:
         """A Date header received at monotonic time `received_at`."""
-        if not date_header:
-            return
+        if not date_header or date_header == self._header:
+            return  # the same second again: the first arrival of it is the tighter reading, and parsing costs CPU
+        self._header = date_header
         try:
             server = parsedate_to_datetime(date_header)
         except (TypeError, ValueError):

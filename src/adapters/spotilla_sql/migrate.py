@@ -41,7 +41,7 @@ def upgrade_database(url_or_engine: str | URL | Engine) -> None:
     them and they are left as they are); the integration's `procountor_` tables always.
     """
     owns_engine = not isinstance(url_or_engine, Engine)
-    engine = make_engine(url_or_engine) if not isinstance(url_or_engine, Engine) else url_or_engine
+    engine = make_engine(url_or_engine) if owns_engine else url_or_engine
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection), "head")
