@@ -55,15 +55,24 @@ def invoice_rows(task: Task, products: Mapping[int, Product], links: Mapping[int
     return tuple(rows)
 
 
+def _has_billing_address(customer: Customer) -> bool:
+    return bool(customer.billing_street or customer.billing_city)
+
+
+def address_country_code(customer: Customer) -> str | None:
+    """The ISO country code of the address `customer_address` gives."""
+    return (customer.billing_country or customer.country) if _has_billing_address(customer) else customer.country
+
+
 def customer_address(customer: Customer) -> Address:
     """The counterparty's address on the invoice: billing address when Spotilla has one, else the site."""
-    if customer.billing_street or customer.billing_city:
+    if _has_billing_address(customer):
         return Address(
             name=customer.name,
             street=customer.billing_street,
             zip=customer.billing_postal_code,
             city=customer.billing_city,
-            country=procountor_country(customer.billing_country or customer.country),
+            country=procountor_country(address_country_code(customer)),
         )
     return Address(
         name=customer.name,

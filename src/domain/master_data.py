@@ -7,9 +7,9 @@ from dataclasses import fields, replace
 from decimal import Decimal
 
 from spotilla_procountor.domain.business_id import parse_business_id
-from spotilla_procountor.domain.codes import iso_country, procountor_country, procountor_unit
+from spotilla_procountor.domain.codes import iso_country, procountor_unit
 from spotilla_procountor.domain.eligibility import customer_reasons
-from spotilla_procountor.domain.invoicing import customer_address
+from spotilla_procountor.domain.invoicing import address_country_code, customer_address
 from spotilla_procountor.domain.keys import product_code
 from spotilla_procountor.domain.model import Customer, CustomerFields, Product
 from spotilla_procountor.domain.procountor import Address, NewPartner, NewProduct, Partner
@@ -41,19 +41,19 @@ def new_product(product: Product, vat_percentages: Collection[Decimal]) -> NewPr
 def new_partner(customer: Customer) -> NewPartner | list[Reason]:
     """The CUSTOMER partner to create in Procountor, or every reason it cannot be created."""
     reasons = customer_reasons(customer)
-    country = procountor_country(customer.country)
-    if country is None:
+    billing = customer_address(customer)
+    if billing.country is None:  # the country of the address that is sent: the billing one when there is one
+        code = address_country_code(customer)
         reasons.append(
             Reason.of(
                 ReasonCode.FIELD_INVALID,
                 what="Country",
-                detail=f"{customer.country!r} is not a country code Procountor knows here; use e.g. FI or SE.",
+                detail=f"{code!r} is not a country code Procountor knows here; use e.g. FI or SE.",
             )
         )
     if reasons:
         return reasons
     business_id = parse_business_id(customer.business_id).business_id
-    billing = customer_address(customer)
     return NewPartner(
         name=(customer.name or "").strip(),
         business_id=str(business_id),

@@ -152,3 +152,16 @@ def test_a_vat_percent_not_in_use_is_explained_with_the_percents_written_as_peop
     product = Product(1, 1, "P-1", "Lehti", "pcs", Decimal("5.00"), Decimal("20"))
     reason = new_product(product, {Decimal("25.5"), Decimal("10"), Decimal("0")})
     assert "VAT 20 % is not in use in Procountor (allowed: 25.5, 10, 0)" in reason.message
+
+
+def test_the_country_checked_is_the_country_of_the_address_sent() -> None:
+    bad_billing = new_partner(customer(billing_street="PL 12", billing_city="Tampere", billing_country="XX"))
+    assert isinstance(bad_billing, list)
+    assert [r.code for r in bad_billing] == [ReasonCode.FIELD_INVALID]
+    assert "'XX'" in bad_billing[0].message
+
+    ignored_site = new_partner(
+        customer(country="XX", billing_street="PL 12", billing_city="Tampere", billing_country="SE")
+    )
+    assert isinstance(ignored_site, NewPartner)  # the site's country is not sent when there is a billing address
+    assert ignored_site.billing_address.country == "SWEDEN"
