@@ -198,8 +198,11 @@ def _invoice_rows(world: World, task_id: int, datatable: list[list[str]]) -> Non
 )
 def _rows_refer_to_products(world: World, task_id: int) -> None:
     codes = {p["id"]: p.get("code") for p in world.procountor.products()}
-    for row in world.invoice_of_task(task_id)["invoiceRows"]:
-        assert codes.get(row.get("productId")) == row.get("productCode")
+    rows = world.invoice_of_task(task_id)["invoiceRows"]
+    assert rows, "the invoice has no rows"
+    for row in rows:
+        assert row.get("productId") in codes, f"row refers to no product in the register: {row}"
+        assert codes[row["productId"]] == row.get("productCode")
 
 
 @then(parsers.parse("the invoice of task {task_id:d} totals {net} without VAT, {vat} VAT, {total} in all"))

@@ -18,7 +18,8 @@ FAULTS = {
     # Rates are high because the CI slice makes only a few dozen requests; the test asserts faults did happen.
     "5xx bursts": FaultPlan(error_rate={"*": 0.3}),
     "429 with Retry-After": FaultPlan(burst_429={"*": 6, "POST /invoices": 6}, retry_after_s=1),
-    "read timeouts": FaultPlan(timeout_rate={c: 0.35 for c in CREATES} | {"GET /invoices": 0.2}, timeout_sleep_s=2.5),
+    # The fake sleeps past the service's 5 s request timeout (harness.py), so the service really gives up waiting.
+    "read timeouts": FaultPlan(timeout_rate={c: 0.35 for c in CREATES} | {"GET /invoices": 0.2}, timeout_sleep_s=6),
     "connection reset mid-body": FaultPlan(
         commit_then_fail_rate={c: 0.25 for c in CREATES}, commit_then_fail_mode="drop"
     ),
@@ -47,6 +48,10 @@ def test_under_api_faults_every_task_is_invoiced_exactly_once(make_world, figure
     figures.faults = sum(injected.values())
     figures.notes.append(", ".join(f"{kind} ×{n}" for kind, n in sorted(injected.items())))
     assert figures.faults > 0, f"no {fault} fault was injected: the scenario proved nothing"
+    if fault == "read timeouts":
+        runs = world.state.runs(world.org, limit=100)
+        said = [e.message or "" for run in runs for e in world.state.run_events(run.id)]
+        assert any("ReadTimeout" in text for text in said), "the service never gave up waiting for an answer"
     world.check_end_state()
     world.assert_quiet_rerun()
     world.assert_no_secret_leaked()
