@@ -14,8 +14,8 @@ $(BIN)/spotilla-procountor: pyproject.toml
 venv: $(BIN)/spotilla-procountor
 
 lint: venv
-	$(BIN)/ruff check src tests features
-	$(BIN)/ruff format --check src tests features
+	$(BIN)/ruff check src tests features benchmarks
+	$(BIN)/ruff format --check src tests features benchmarks
 
 test: venv lint
 	$(BIN)/pytest -n 2
@@ -28,8 +28,8 @@ reliability: venv  # full scale (500+ invoices in the crash matrix, several seed
 	SPOTILLA_PROCOUNTOR_RELIABILITY_REPORT=$(CURDIR)/RELIABILITY.md \
 	$(BIN)/pytest -m reliability -n 2 tests/reliability
 
-bench: venv
-	$(BIN)/spotilla-procountor bench --scale 0.1 --latency-ms 10 --rate-limit 200
+bench: venv  # extra options after these: make bench ARGS="--database postgres --compare-sequential"
+	$(BIN)/python -m benchmarks --scale 0.1 --latency-ms 10 --rate-limit 200 $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -226,45 +225,6 @@ def fake_procountor(
         error_rate=error_rate,
         seed=seed,
     )
-
-
-@app.command()
-def bench(
-    latency_ms: Annotated[float, typer.Option(help="Latency the fake Procountor adds to each request.")] = 100,
-    rate_limit: Annotated[int, typer.Option(help="Requests per second allowed per credential.")] = 20,
-    database: Annotated[
-        str, typer.Option(help="sqlite | postgres (at SPOTILLA_PROCOUNTOR_TEST_POSTGRES_URL).")
-    ] = "sqlite",
-    scale: Annotated[float, typer.Option(help="Multiplies the data sizes and the tenant count.")] = 1.0,
-    scenario: Annotated[
-        list[str] | None, typer.Option(help="initial | steady | idle | tenants; repeat for several (default all).")
-    ] = None,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Write every figure to this JSON file.")] = None,
-    compare_sequential: Annotated[
-        bool, typer.Option("--compare-sequential", help="Also run each scenario with one request at a time.")
-    ] = False,
-) -> None:
-    """Benchmark the service against a fake Procountor on loopback: requests, time, SQL, CPU and memory."""
-    from spotilla_procountor.app.bench import SCENARIOS, BenchOptions, run_benchmark
-    from spotilla_procountor.app.bench_report import print_report, write_json
-
-    unknown = sorted(set(scenario or ()) - set(SCENARIOS))
-    if unknown or database not in ("sqlite", "postgres") or scale <= 0:
-        raise _fail(f"use --scenario from {', '.join(SCENARIOS)}, --database sqlite|postgres and a positive --scale")
-    options = BenchOptions(
-        latency_ms=latency_ms,
-        rate_limit=rate_limit,
-        database=database,
-        scale=scale,
-        scenarios=tuple(scenario or SCENARIOS),
-        json_path=json_path,
-        compare_sequential=compare_sequential,
-    )
-    configure_logging("text", "WARNING")
-    run = run_benchmark(options)
-    print_report(_console(), options, run)
-    if json_path is not None:
-        write_json(json_path, options, run)
 
 
 def main() -> None:

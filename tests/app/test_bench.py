@@ -1,16 +1,22 @@
-"""Smoke run of `spotilla-procountor bench`: it works end to end and writes valid JSON (figures are not asserted)."""
+"""Smoke run of `python -m benchmarks`: it works end to end and writes valid JSON (figures are not asserted).
+
+The benchmark is not part of the installed package: it is the top-level `benchmarks/` package of this repository,
+run here as `make bench` runs it, in a child process that finds it through PYTHONPATH.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from spotilla_procountor.app.cli import app
 
 pytestmark = [pytest.mark.loopback, pytest.mark.slow]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 FIGURES = {
     "requests", "requests_by_route", "requests_minimum", "minimum_by_route", "throttled_429", "wall_s",
     "lower_bound_s", "lower_bound_with_margin_s", "wall_over_bound", "requests_over_minimum", "sql_statements",
@@ -19,18 +25,25 @@ FIGURES = {
 }  # fmt: skip
 
 
-def test_a_tiny_benchmark_measures_every_scenario_both_ways_and_writes_json(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
-    monkeypatch.setenv("COLUMNS", "200")
+def run_benchmarks(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m benchmarks ARGS` with the repository's `benchmarks` package importable from `cwd`."""
+    env = {
+        **os.environ,
+        "COLUMNS": "200",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    command = [sys.executable, "-m", "benchmarks", *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_a_tiny_benchmark_measures_every_scenario_both_ways_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    args = ["bench", "--scale", "0.01", "--latency-ms", "1", "--rate-limit", "500", "--json", str(out)]
+    args = ["--scale", "0.01", "--latency-ms", "1", "--rate-limit", "500", "--json", str(out)]
 
-    result = CliRunner().invoke(app, [*args, "--compare-sequential"])
+    result = run_benchmarks(*args, "--compare-sequential", cwd=tmp_path)  # in tmp_path, no stray .env is read
 
-    assert result.exit_code == 0, result.output
-    assert "initial" in result.output and "targets" in result.output
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "initial" in result.stdout and "targets" in result.stdout
     figures = json.loads(out.read_text())
     measured = {(m["scenario"], m["mode"]) for m in figures["measurements"]}
     assert measured == {
@@ -46,13 +59,18 @@ def test_a_tiny_benchmark_measures_every_scenario_both_ways_and_writes_json(
     assert floor["commit_cpu_ms"] > 0
     initial = next(m for m in figures["measurements"] if m["scenario"] == "initial")
     assert initial["cpu_floor_ms_per_invoice"] > floor["cpu_ms_per_create"]  # more than one request per invoice
-    assert "Stack floor on this machine" in result.output
+    assert "Stack floor on this machine" in result.stdout
 
 
-def test_an_unknown_scenario_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_an_unknown_scenario_is_refused(tmp_path: Path) -> None:
+    result = run_benchmarks("--scenario", "everything", cwd=tmp_path)
 
-    result = CliRunner().invoke(app, ["bench", "--scenario", "everything"])
+    assert result.returncode == 2
+    assert "--scenario" in result.stdout
 
-    assert result.exit_code == 2
-    assert "--scenario" in result.output
+
+def test_the_service_does_not_import_the_benchmark() -> None:
+    """The benchmark measures the service from outside; the installed package never reaches back into it."""
+    importing = re.compile(r"^\s*(?:from|import)\s+benchmarks\b", re.MULTILINE)
+    sources = (REPO_ROOT / "src").rglob("*.py")
+    assert not [path for path in sources if importing.search(path.read_text(encoding="utf-8"))]

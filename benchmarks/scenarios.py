@@ -1,4 +1,4 @@
-"""`spotilla-procountor bench`: the real service against a fake Procountor on loopback, measured per scenario.
+"""`python -m benchmarks`: the real service against a fake Procountor on loopback, measured per scenario.
 
 Each mode (concurrent, and with --compare-sequential one request at a time) gets a fresh database and a reset
 fake; within a mode the scenarios run in the order initial → steady → idle → tenants, because each one starts
@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from math import ceil
 from pathlib import Path
 
-from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
-from spotilla_procountor.app.bench_env import (
+from benchmarks.environment import (
     FakeProcountorProcess,
     PeakMemory,
     StatementCounter,
@@ -28,7 +27,8 @@ from spotilla_procountor.app.bench_env import (
     large_size,
     request_counts,
 )
-from spotilla_procountor.app.bench_floor import StackFloor, measure_floor
+from benchmarks.floor import StackFloor, measure_floor
+from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
 from spotilla_procountor.app.container import build_container
 from spotilla_procountor.app.credentials import new_key
 from spotilla_procountor.app.demo_data import DemoSize, generate_demo_data

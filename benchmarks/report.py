@@ -12,8 +12,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from spotilla_procountor.app.bench import BenchOptions, BenchRun, Measurement
-from spotilla_procountor.app.bench_floor import StackFloor
+from benchmarks.floor import StackFloor
+from benchmarks.scenarios import BenchOptions, BenchRun, Measurement
 
 KIB_PER_MB = 1024
 
