@@ -34,7 +34,7 @@ from spotilla_procountor.app.credentials import new_key
 from spotilla_procountor.app.demo_data import DemoSize, generate_demo_data
 from spotilla_procountor.app.service import Credentials
 from spotilla_procountor.app.settings import Settings
-from spotilla_procountor.domain.state import EntityKind, LinkState
+from spotilla_procountor.domain.state import EntityKind, RecordState
 from spotilla_procountor.domain.sync import SyncReport
 
 SCENARIOS = ("initial", "steady", "idle", "tenants")
@@ -214,7 +214,7 @@ class Bench:
     def _steady(self) -> None:
         self._next_scheduled_cycle()
         state = self.container.state()
-        products = sorted(k for k, v in state.links(ORG, EntityKind.PRODUCT).items() if v.state == LinkState.LINKED)
+        products = sorted(state.records(ORG, EntityKind.PRODUCT, states=[RecordState.LINKED]))
         insert_steady_work(
             self.engine,
             organization_id=ORG,
@@ -223,8 +223,8 @@ class Bench:
             tasks=STEADY["tasks"],
             seed=2,
         )
-        customer_links = state.links(ORG, EntityKind.CUSTOMER).values()
-        partners = sorted(v.procountor_id for v in customer_links if v.state == LinkState.LINKED and v.procountor_id)
+        customer_links = state.records(ORG, EntityKind.CUSTOMER, states=[RecordState.LINKED]).values()
+        partners = sorted(v.procountor_id for v in customer_links if v.procountor_id)
         for partner_id in partners[: STEADY["edited_partners"]]:
             self.fake.edit_partner(partner_id, {"paymentInfo": {"paymentTermDays": "45"}})
         work = Work(partners_changed_elsewhere=min(len(partners), STEADY["edited_partners"]))

@@ -6,12 +6,13 @@ import copy
 import functools
 import itertools
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 
 from spotilla_procountor.adapters.held_writes import HeldWrites
+from spotilla_procountor.domain.errors import LockLost, RepositoryError
 from spotilla_procountor.domain.model import (
     Customer,
     CustomerFields,
@@ -23,12 +24,12 @@ from spotilla_procountor.domain.model import (
 from spotilla_procountor.domain.state import (
     EntityKind,
     Event,
-    Link,
+    Fence,
     PartnerMirrorEntry,
+    Record,
+    RecordState,
     RunStatus,
     RunSummary,
-    TransferRecord,
-    TransferState,
 )
 
 
@@ -52,14 +53,19 @@ def _deferrable(write: Callable[..., None]) -> Callable[..., None]:
 
 @dataclass
 class InMemoryStateStore:
-    """The integration's own state held in dictionaries; state is public so tests can read it."""
+    """The integration's own state held in dictionaries; state is public so tests can read it.
 
-    links_by_key: dict[tuple[int, EntityKind, int], Link] = field(default_factory=dict)
-    transfer_records: dict[tuple[int, int], TransferRecord] = field(default_factory=dict)
+    Run locks are held per organization with an epoch raised on each take, as the SQL store does; `lose_lock`
+    makes a holder lose its lock (as a dropped connection or an expired lease would).
+    """
+
+    record_rows: dict[tuple[int, EntityKind, int], Record] = field(default_factory=dict)
     mirror: dict[int, dict[int, PartnerMirrorEntry]] = field(default_factory=dict)
     watermarks: dict[int, datetime] = field(default_factory=dict)
     run_log: dict[int, RunSummary] = field(default_factory=dict)
     events: dict[int, list[Event]] = field(default_factory=dict)
+    epochs: dict[int, int] = field(default_factory=dict)
+    lock_holders: dict[int, str] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _held: HeldWrites[Callable[[], None]] = field(default_factory=HeldWrites)
@@ -70,7 +76,7 @@ class InMemoryStateStore:
         return self._held.together(self._apply_all)
 
     def _apply_all(self, writes: list[Callable[[], None]]) -> None:
-        tables = (self.links_by_key, self.transfer_records, self.mirror, self.watermarks, self.events)
+        tables = (self.record_rows, self.mirror, self.watermarks, self.events)
         saved = [
             {key: copy.copy(value) for key, value in table.items()} for table in tables
         ]  # values: frozen or one level
@@ -83,41 +89,89 @@ class InMemoryStateStore:
                 table.update(before)
             raise
 
-    def links(self, organization_id: int, kind: EntityKind) -> Mapping[int, Link]:
-        with self._lock:
-            return {k[2]: v for k, v in self.links_by_key.items() if k[0] == organization_id and k[1] == kind}
+    # -- run locks and claims ----------------------------------------------------------------------
 
-    @_deferrable
-    def save_link(self, link: Link) -> None:
+    def acquire_run_lock(self, organization_id: int, holder: str, ttl_s: float = 900) -> Fence | None:
         with self._lock:
-            for key, other in self.links_by_key.items():
-                same_target = (key[0], key[1]) == (link.organization_id, link.kind) and key[2] != link.spotilla_id
-                if same_target and link.procountor_id is not None and other.procountor_id == link.procountor_id:
-                    raise ValueError(f"{link.kind} {link.procountor_id} is already linked to {key[2]}")
-            self.links_by_key[(link.organization_id, link.kind, link.spotilla_id)] = link
+            if self.lock_holders.get(organization_id, holder) != holder:
+                return None
+            self.lock_holders[organization_id] = holder
+            self.epochs[organization_id] = self.epochs.get(organization_id, 0) + 1
+            return Fence(organization_id, self.epochs[organization_id], holder)
 
-    def transfers(
+    def renew_run_lock(self, organization_id: int, holder: str, ttl_s: float = 900) -> bool:
+        with self._lock:
+            return self.lock_holders.get(organization_id) == holder
+
+    def release_run_lock(self, organization_id: int, holder: str) -> None:
+        with self._lock:
+            if self.lock_holders.get(organization_id) == holder:
+                del self.lock_holders[organization_id]
+
+    def lose_lock(self, organization_id: int) -> None:
+        """The tenant's lock is gone from under its holder, who has not noticed yet."""
+        with self._lock:
+            self.lock_holders.pop(organization_id, None)
+
+    @contextmanager
+    def run_lock(self, organization_id: int, holder: str, ttl_s: float = 900) -> Iterator[Fence | None]:
+        fence = self.acquire_run_lock(organization_id, holder, ttl_s)
+        try:
+            yield fence
+        finally:
+            if fence is not None:
+                self.release_run_lock(organization_id, holder)
+
+    def holds(self, fence: Fence) -> bool:
+        with self._lock:
+            return self._holds(fence)
+
+    def _holds(self, fence: Fence) -> bool:
+        org = fence.organization_id
+        return self.epochs.get(org) == fence.epoch and self.lock_holders.get(org) == fence.holder
+
+    def claim(self, fence: Fence, record: Record) -> Record:
+        now = datetime.now(UTC)
+        claimed = replace(record, claim_epoch=fence.epoch, claimed_at=now, updated_at=now)
+        with self._lock:
+            if not self._holds(fence):
+                raise LockLost("the run no longer holds the tenant's lock")
+            self._store(claimed)
+        return claimed
+
+    # -- records -----------------------------------------------------------------------------------
+
+    def records(
         self,
         organization_id: int,
-        task_ids: Iterable[int] | None = None,
+        kind: EntityKind,
+        spotilla_ids: Iterable[int] | None = None,
         *,
-        states: Iterable[TransferState] | None = None,
-    ) -> Mapping[int, TransferRecord]:
+        states: Iterable[RecordState] | None = None,
+    ) -> Mapping[int, Record]:
+        wanted = None if spotilla_ids is None else set(spotilla_ids)
+        in_states = None if states is None else set(states)
         with self._lock:
-            wanted = None if task_ids is None else set(task_ids)
-            in_states = None if states is None else set(states)
             return {
-                t: r
-                for (o, t), r in self.transfer_records.items()
+                sid: r
+                for (o, k, sid), r in self.record_rows.items()
                 if o == organization_id
-                and (wanted is None or t in wanted)
+                and k == kind
+                and (wanted is None or sid in wanted)
                 and (in_states is None or r.state in in_states)
             }
 
     @_deferrable
-    def save_transfer(self, record: TransferRecord) -> None:
+    def save_record(self, record: Record) -> None:
         with self._lock:
-            self.transfer_records[(record.organization_id, record.task_id)] = record
+            self._store(replace(record, updated_at=record.updated_at or datetime.now(UTC)))
+
+    def _store(self, record: Record) -> None:
+        for (org, kind, sid), other in self.record_rows.items():
+            same_target = (org, kind) == (record.organization_id, record.kind) and sid != record.spotilla_id
+            if same_target and record.procountor_id is not None and other.procountor_id == record.procountor_id:
+                raise RepositoryError(f"{record.kind} {record.procountor_id} is already paired with {sid}")
+        self.record_rows[(record.organization_id, record.kind, record.spotilla_id)] = record
 
     def partner_mirror(self, organization_id: int) -> Mapping[int, PartnerMirrorEntry]:
         with self._lock:
@@ -196,7 +250,7 @@ class InMemorySpotilla:
         ]
 
     def tasks_awaiting_invoice(self, organization_id: int) -> list[Task]:
-        done = set(self.state.transfers(organization_id, states=[TransferState.CREATED]))
+        done = set(self.state.records(organization_id, EntityKind.TASK, states=[RecordState.LINKED]))
         return [
             t
             for t in self.task_rows.values()

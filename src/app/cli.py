@@ -16,7 +16,7 @@ from spotilla_procountor.app.render import held_back_table, print_report, runs_t
 from spotilla_procountor.app.service import Credentials, TenantNotConfigured
 from spotilla_procountor.domain.errors import IntegrationError
 from spotilla_procountor.domain.model import TransferPolicy
-from spotilla_procountor.domain.state import EntityKind, RunStatus
+from spotilla_procountor.domain.state import OPEN, EntityKind, RunStatus
 
 app = typer.Typer(
     no_args_is_help=True, help="Spotilla ↔ Procountor: completed work orders become Procountor sales invoices."
@@ -146,8 +146,7 @@ def status(organization: OrgOption = None) -> None:
         org = config.organization_id
         _console().rule(f"Organization {org} ({'on' if config.enabled else 'off'})")
         _console().print(runs_table(state.runs(org, limit=5), timedelta(minutes=settings.interval_minutes)))
-        links = [*state.links(org, EntityKind.CUSTOMER).values(), *state.links(org, EntityKind.PRODUCT).values()]
-        table = held_back_table(state.transfers(org).values(), links)
+        table = held_back_table(r for kind in EntityKind for r in state.records(org, kind, states=OPEN).values())
         _console().print(table if table is not None else "Nothing is held back.")
     if not configs:
         _console().print("No organization has switched the integration on yet (`spotilla-procountor tenants enable`).")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
-from spotilla_procountor.adapters import crash_points
 from spotilla_procountor.adapters.memory import SystemClock
 from spotilla_procountor.adapters.procountor_fake import FakeProcountor
 from spotilla_procountor.adapters.spotilla_sql.engine import make_engine
@@ -29,10 +28,7 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     engine = providers.Singleton(make_engine, config.database_url)
     spotilla = providers.Singleton(SqlSpotillaRepository, engine, clock=clock)
-    crash_plan = providers.Singleton(crash_points.CrashPlan.parse, config.crash_at)  # test seam, None in production
-    state = providers.Singleton(
-        crash_points.with_crash_points, providers.Singleton(SqlStateStore, engine, clock=clock), crash_plan
-    )
+    state = providers.Singleton(SqlStateStore, engine, clock=clock)
     cipher = providers.Singleton(CredentialCipher, settings)
 
     fake_procountor = providers.Singleton(FakeProcountor)
@@ -41,9 +37,7 @@ class Container(containers.DeclarativeContainer):
         http=providers.Object(None),
         fake=providers.Singleton(_in_process_transport, fake_procountor),
     )
-    gateways = providers.Singleton(
-        GatewayFactory, settings=settings, transport=procountor_transport, crash_plan=crash_plan
-    )
+    gateways = providers.Singleton(GatewayFactory, settings=settings, transport=procountor_transport)
 
     tenants = providers.Factory(TenantService, state=state, cipher=cipher, gateways=gateways)
     sync_service = providers.Singleton(

@@ -7,9 +7,7 @@ import threading
 
 import httpx
 
-from spotilla_procountor.adapters.crash_points import CrashingGateway, CrashingTransport, CrashPlan
 from spotilla_procountor.adapters.procountor_http import HttpProcountorGateway, RateLimiter
-from spotilla_procountor.adapters.procountor_http.transport import network_transport
 from spotilla_procountor.app.settings import PROCOUNTOR_HOSTS, Settings
 
 FAKE_BASE_URL = "http://fake-procountor.invalid"
@@ -36,11 +34,9 @@ class GatewayFactory:
         *,
         settings: Settings,
         transport: httpx.BaseTransport | None = None,
-        crash_plan: CrashPlan | None = None,
     ) -> None:
         self._settings = settings
         self._transport = transport
-        self._crash_plan = crash_plan
         self._limiters: dict[str, RateLimiter] = {}
         self._lock = threading.Lock()
 
@@ -65,10 +61,7 @@ class GatewayFactory:
     ) -> HttpProcountorGateway:
         """A gateway for one tenant's credentials; close it (or use it as a context manager) after the run."""
         base_url = FAKE_BASE_URL if self._transport is not None else base_url_for(environment)
-        transport = self._transport
-        if self._crash_plan is not None and transport is None:  # the reliability suite's seam, never in production
-            transport = CrashingTransport(network_transport(self._settings.max_in_flight), self._crash_plan)
-        gateway = HttpProcountorGateway(
+        return HttpProcountorGateway(
             base_url=base_url,
             api_prefix=self._settings.procountor_api_prefix,
             client_id=client_id,
@@ -78,6 +71,9 @@ class GatewayFactory:
             rate_limiter=self.limiter(base_url, client_id),
             max_in_flight=self._settings.max_in_flight,
             timeout=self._settings.request_timeout_s,
-            transport=transport,
+            transport=self.transport(),
         )
-        return gateway if self._crash_plan is None else CrashingGateway(gateway, self._crash_plan)  # type: ignore[return-value]
+
+    def transport(self) -> httpx.BaseTransport | None:
+        """The transport of a new gateway: the in-process fake's, or None for the network (the gateway's own)."""
+        return self._transport

@@ -12,13 +12,12 @@ from rich.table import Table
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
 from spotilla_procountor.domain.invoicing import HELSINKI
 from spotilla_procountor.domain.state import (
+    OPEN,
+    EntityKind,
     Event,
-    Link,
-    LinkState,
     Outcome,
+    Record,
     RunSummary,
-    TransferRecord,
-    TransferState,
 )
 from spotilla_procountor.domain.sync import SyncReport
 
@@ -100,27 +99,19 @@ def runs_table(runs: list[RunSummary], interval: timedelta) -> Table:
     return table
 
 
-def held_back_table(transfers: Iterable[TransferRecord], links: Iterable[Link]) -> Table | None:
+def held_back_table(records: Iterable[Record]) -> Table | None:
     """Everything currently waiting, with its reasons: tasks, customers and products."""
     table = Table(title="Held back or failed now")
     for name in ("What", "Spotilla id", "State", "Reasons"):
         table.add_column(name, overflow="fold")
-    waiting = (TransferState.HELD_BACK, TransferState.FAILED, TransferState.PENDING, TransferState.SENT)
-    for record in sorted(transfers, key=lambda r: r.task_id):
-        if record.state in waiting:
+    order = {EntityKind.TASK: 0, EntityKind.CUSTOMER: 1, EntityKind.PRODUCT: 2}
+    for record in sorted(records, key=lambda r: (order.get(r.kind, 9), r.spotilla_id)):
+        if record.state in OPEN:
             table.add_row(
-                "task",
-                str(record.task_id),
+                record.kind.lower(),
+                str(record.spotilla_id),
                 record.state.lower(),
-                "\n".join(record.reasons) or "in doubt; looked up next run",
-            )
-    for link in sorted(links, key=lambda lk: (lk.kind, lk.spotilla_id)):
-        if link.state in (LinkState.HELD_BACK, LinkState.FAILED, LinkState.PENDING):
-            table.add_row(
-                link.kind.lower(),
-                str(link.spotilla_id),
-                link.state.lower(),
-                link.reason or "in doubt; looked up next run",
+                "\n".join(str(r) for r in record.reasons) or "in doubt; looked up next run",
             )
     return table if table.row_count else None
 

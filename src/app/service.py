@@ -21,7 +21,7 @@ from spotilla_procountor.domain.concurrency import StopRequest
 from spotilla_procountor.domain.errors import IntegrationError
 from spotilla_procountor.domain.model import TransferPolicy
 from spotilla_procountor.domain.ports import Clock, SpotillaRepository
-from spotilla_procountor.domain.state import Event, RunStatus
+from spotilla_procountor.domain.state import Event, Fence, RunStatus
 from spotilla_procountor.domain.sync import SyncCycle, SyncReport
 from spotilla_procountor.domain.sync_context import SyncOptions
 
@@ -180,17 +180,19 @@ class SyncService:
         if dry_run:  # a dry run writes nothing, not even a lock
             return self._cycle(config, dry_run=True, stop=self.stop)
         holder, ttl = holder_id(), self._settings.lock_ttl_s
-        with self._state.run_lock(organization_id, holder, ttl) as acquired:
-            if not acquired:
+        with self._state.run_lock(organization_id, holder, ttl) as fence:
+            if fence is None:
                 log.info(
                     "run skipped: another run of this organization is in progress",
                     extra={"organization_id": organization_id},
                 )
                 return SyncReport(organization_id, RunStatus.SKIPPED, error="another run is in progress")
             with _LeaseKeeper(self._state, organization_id, holder, ttl, self.stop) as run_stop:
-                return self._cycle(config, dry_run=False, stop=run_stop)
+                return self._cycle(config, dry_run=False, stop=run_stop, fence=fence)
 
-    def _cycle(self, config: TenantConfig, *, dry_run: bool, stop: threading.Event) -> SyncReport:
+    def _cycle(
+        self, config: TenantConfig, *, dry_run: bool, stop: threading.Event, fence: Fence | None = None
+    ) -> SyncReport:
         try:
             credentials = self._tenants.credentials(config)
         except (TenantNotConfigured, ValueError) as exc:
@@ -198,6 +200,7 @@ class SyncService:
         options = SyncOptions(
             workers=self._settings.sync_workers,
             partner_pull_overlap=timedelta(seconds=self._settings.partner_pull_overlap_s),
+            claim_grace=timedelta(seconds=self._settings.claim_grace_s),
             stop=stop,
             run_scope=lambda org, run: run_context(organization_id=org, run_id=run),
             on_event=self.on_event,
@@ -212,7 +215,7 @@ class SyncService:
             cycle = SyncCycle(
                 procountor=gateway, spotilla=self._spotilla, state=self._state, clock=self._clock, options=options
             )
-            return cycle.run(config.organization_id, dry_run=dry_run)
+            return cycle.run(config.organization_id, fence=fence, dry_run=dry_run)
 
     def sync_all(self) -> list[SyncReport]:
         """One cycle of every enabled tenant, up to `tenant_concurrency` at a time."""

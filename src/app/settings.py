@@ -45,12 +45,13 @@ class Settings(BaseSettings):
         120, ge=0, description="Seconds of partner changes re-read before the newest one seen (Procountor's clock)."
     )
     lock_ttl_s: float = Field(900, gt=0, description="Seconds a SQLite run lease lasts without renewal.")
+    claim_grace_s: float = Field(
+        120,
+        ge=0,
+        description="Seconds a create claimed by an earlier run (one that lost its lock or died) is left alone "
+        "before it is looked up in Procountor: its request may still be on its way.",
+    )
     log_format: Literal["text", "json"] = Field(
         "text", description="`text` (key=value) for people, `json` for machines."
     )
     log_level: str = Field("INFO", description="Python logging level.")
-    crash_at: str | None = Field(
-        None,
-        description="Test seam, never set in production: `flow:point:n` SIGKILLs the process at the n-th pass "
-        "of a transfer's crash point (see adapters/crash_points.py); used by the reliability suite.",
-    )

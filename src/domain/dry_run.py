@@ -21,12 +21,12 @@ from spotilla_procountor.domain.procountor import (
 from spotilla_procountor.domain.state import (
     EntityKind,
     Event,
-    Link,
+    Fence,
     PartnerMirrorEntry,
+    Record,
+    RecordState,
     RunStatus,
     RunSummary,
-    TransferRecord,
-    TransferState,
 )
 
 _made_up_ids = itertools.count(-1, -1)  # negative: never a real id on either side
@@ -99,42 +99,41 @@ class DryRunStateStore:
 
     def __init__(self, inner: StateStore) -> None:
         self._inner = inner
-        self._links: dict[tuple[EntityKind, int], Link] = {}
-        self._transfers: dict[int, TransferRecord] = {}
+        self._records: dict[tuple[EntityKind, int], Record] = {}
 
     @contextmanager
     def together(self) -> Iterator[None]:
         yield  # the overlay is thrown away anyway
 
-    def links(self, organization_id: int, kind: EntityKind) -> Mapping[int, Link]:
-        merged = dict(self._inner.links(organization_id, kind))
-        merged.update({sid: link for (k, sid), link in self._links.items() if k == kind})
-        return merged
-
-    def save_link(self, link: Link) -> None:
-        self._links[(link.kind, link.spotilla_id)] = link
-
-    def transfers(
+    def records(
         self,
         organization_id: int,
-        task_ids: Iterable[int] | None = None,
+        kind: EntityKind,
+        spotilla_ids: Iterable[int] | None = None,
         *,
-        states: Iterable[TransferState] | None = None,
-    ) -> Mapping[int, TransferRecord]:
-        merged = dict(self._inner.transfers(organization_id, task_ids, states=states))
-        wanted = None if task_ids is None else set(task_ids)
+        states: Iterable[RecordState] | None = None,
+    ) -> Mapping[int, Record]:
         in_states = None if states is None else set(states)
-        merged.update(
-            {
-                t: r
-                for t, r in self._transfers.items()
-                if (wanted is None or t in wanted) and (in_states is None or r.state in in_states)
-            }
-        )
+        wanted = None if spotilla_ids is None else set(spotilla_ids)
+        merged = dict(self._inner.records(organization_id, kind, wanted, states=in_states))
+        for (k, sid), record in self._records.items():
+            if k != kind or (wanted is not None and sid not in wanted):
+                continue
+            if in_states is None or record.state in in_states:
+                merged[sid] = record
+            else:
+                merged.pop(sid, None)
         return merged
 
-    def save_transfer(self, record: TransferRecord) -> None:
-        self._transfers[record.task_id] = record
+    def claim(self, fence: Fence, record: Record) -> Record:
+        self._records[(record.kind, record.spotilla_id)] = record
+        return record
+
+    def holds(self, fence: Fence) -> bool:
+        return True
+
+    def save_record(self, record: Record) -> None:
+        self._records[(record.kind, record.spotilla_id)] = record
 
     def partner_mirror(self, organization_id: int) -> Mapping[int, PartnerMirrorEntry]:
         return self._inner.partner_mirror(organization_id)

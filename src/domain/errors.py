@@ -47,5 +47,12 @@ class RepositoryError(IntegrationError):
     """The Spotilla database or the integration's state store failed; the run ends as failed."""
 
 
+class LockLost(IntegrationError):
+    """The run no longer holds its tenant's lock (a dropped connection, an expired lease, another run took it).
+
+    Raised by a claim, before anything is sent: the run stops and is recorded FAILED with this reason.
+    """
+
+
 class RunAlreadyInProgress(IntegrationError):
     """Another run of this tenant holds the lock; this one does not start."""

@@ -20,12 +20,12 @@ from spotilla_procountor.domain.procountor import (
 from spotilla_procountor.domain.state import (
     EntityKind,
     Event,
-    Link,
+    Fence,
     PartnerMirrorEntry,
+    Record,
+    RecordState,
     RunStatus,
     RunSummary,
-    TransferRecord,
-    TransferState,
 )
 
 
@@ -112,7 +112,7 @@ class SpotillaRepository(Protocol):
 
 
 class StateStore(Protocol):
-    """The integration's own tables: links, transfer records, partner mirror, run log.
+    """The integration's own tables: records, partner mirror, run log.
 
     Every write is durable when the call returns, so it happens before the next external call; inside
     `together()` the calling thread's writes are durable when the block ends instead.
@@ -126,26 +126,35 @@ class StateStore(Protocol):
         """
         ...
 
-    def links(self, organization_id: int, kind: EntityKind) -> Mapping[int, Link]:
-        """Links of a kind, by Spotilla id."""
-        ...
-
-    def save_link(self, link: Link) -> None:
-        """Stores or replaces the link of (organization, kind, Spotilla id)."""
-        ...
-
-    def transfers(
+    def records(
         self,
         organization_id: int,
-        task_ids: Iterable[int] | None = None,
+        kind: EntityKind,
+        spotilla_ids: Iterable[int] | None = None,
         *,
-        states: Iterable[TransferState] | None = None,
-    ) -> Mapping[int, TransferRecord]:
-        """Transfer records by task id: all, or those of the given tasks, or those in the given states."""
+        states: Iterable[RecordState] | None = None,
+    ) -> Mapping[int, Record]:
+        """Records of a kind by Spotilla id: all, or those of the given ids, or those in the given states."""
         ...
 
-    def save_transfer(self, record: TransferRecord) -> None:
-        """Stores or replaces the transfer record of (organization, task)."""
+    def claim(self, fence: Fence, record: Record) -> Record:
+        """Stores `record` (state PENDING) before its create is sent, only while `fence` still holds the lock.
+
+        Commits on its own, never inside `together()`. Returns the record as stored (with its claim's epoch and
+        time). Raises `LockLost`, storing nothing, when the fence's epoch is no longer the tenant's newest or its
+        lock is no longer held: another run may be under way, and this one must stop before sending anything.
+        """
+        ...
+
+    def holds(self, fence: Fence) -> bool:
+        """Whether the fence still holds its tenant's lock (as a claim would find it)."""
+        ...
+
+    def save_record(self, record: Record) -> None:
+        """Stores or replaces the record of (organization, kind, Spotilla id): an answer's outcome or a hold-back.
+
+        A Procountor id already paired with another item of the same kind raises `RepositoryError`.
+        """
         ...
 
     def partner_mirror(self, organization_id: int) -> Mapping[int, PartnerMirrorEntry]:

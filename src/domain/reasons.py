@@ -27,6 +27,7 @@ class ReasonCode(StrEnum):
     DUPLICATE_CUSTOMER = "DUPLICATE_CUSTOMER"
     FIELD_INVALID = "FIELD_INVALID"
     REJECTED_BY_PROCOUNTOR = "REJECTED_BY_PROCOUNTOR"
+    CLAIMED_BY_EARLIER_RUN = "CLAIMED_BY_EARLIER_RUN"
 
 
 _SENTENCES: dict[ReasonCode, str] = {
@@ -64,19 +65,73 @@ _SENTENCES: dict[ReasonCode, str] = {
     ),
     ReasonCode.FIELD_INVALID: "{what}: {detail}",
     ReasonCode.REJECTED_BY_PROCOUNTOR: "Procountor refused it: {detail}",
+    ReasonCode.CLAIMED_BY_EARLIER_RUN: (
+        "An earlier run sent it to Procountor {seconds} s ago and stopped before it heard the answer; a later run "
+        "looks it up once it has had time to arrive, and sends it only if it is not there. Nothing needs doing."
+    ),
 }
+
+
+_LEGACY = "_text"
+"""Parameter holding a sentence stored before reasons kept their parameters (shown as it was stored)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """One reason an item is held back or failed."""
+    """One reason an item is held back or failed: a code and the facts its sentence is rendered from.
+
+    Stored as code + parameters, so a sentence can be reworded (or translated) without touching stored data.
+    """
 
     code: ReasonCode
-    message: str
+    params: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, code: ReasonCode, **facts: object) -> Reason:
-        return cls(code, _SENTENCES[code].format(**facts))
+        return cls(ReasonCode(code), tuple((k, _text(v)) for k, v in sorted(facts.items())))
+
+    @classmethod
+    def stored(cls, code: str, message: str) -> Reason:
+        """A reason kept only as its sentence (from before parameters were stored)."""
+        return cls(ReasonCode(code), ((_LEGACY, message),))
+
+    @property
+    def facts(self) -> dict[str, str]:
+        return dict(self.params)
+
+    @property
+    def message(self) -> str:
+        facts = self.facts
+        if _LEGACY in facts:
+            return facts[_LEGACY]
+        try:
+            return _SENTENCES[self.code].format(**facts)
+        except (KeyError, IndexError):  # a parameter the sentence lost: say what is known rather than fail
+            return f"{self.code}: " + ", ".join(f"{k}={v}" for k, v in self.params)
+
+    def to_json(self) -> dict[str, object]:
+        return {"code": str(self.code), "params": dict(self.params)}
+
+    @classmethod
+    def from_json(cls, data: object) -> Reason:
+        """From `to_json`'s form, or from a `CODE: sentence` string stored by earlier versions."""
+        if isinstance(data, str):
+            code, _, message = data.partition(": ")
+            if code in ReasonCode.__members__ and message:
+                return cls.stored(code, message)
+            return cls.stored(ReasonCode.FIELD_INVALID, data)
+        if not isinstance(data, dict):
+            return cls.stored(ReasonCode.FIELD_INVALID, str(data))
+        params = tuple(sorted((str(k), str(v)) for k, v in dict(data.get("params") or {}).items()))
+        if data.get("code") not in ReasonCode.__members__:  # written by a newer version: keep what it said
+            text = dict(params).get(_LEGACY) or ", ".join(f"{k}={v}" for k, v in params)
+            return cls.stored(ReasonCode.FIELD_INVALID, f"{data.get('code')}: {text}")
+        return cls(ReasonCode(data["code"]), params)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
+
+
+def _text(value: object) -> str:
+    """A fact as the sentence shows it: strings as they are, anything else as `str` (Decimals digit for digit)."""
+    return value if isinstance(value, str) else str(value)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from spotilla_procountor.domain.ports import StateStore
 from spotilla_procountor.domain.reasons import Reason
-from spotilla_procountor.domain.state import EntityKind, Event, Outcome
+from spotilla_procountor.domain.state import EntityKind, Event, Flow, Outcome
 
 _DRY = {Outcome.CREATED: Outcome.WOULD_CREATE, Outcome.UPDATED: Outcome.WOULD_UPDATE}
 
@@ -34,7 +34,7 @@ class RunRecorder:
 
     def record(
         self,
-        flow: str,
+        flow: Flow,
         kind: EntityKind,
         spotilla_id: int | None,
         outcome: Outcome,

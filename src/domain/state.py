@@ -1,4 +1,4 @@
-"""The integration's own memory as plain data: links, transfer records, runs and their events."""
+"""The integration's own memory as plain data: records of Spotilla things and their Procountor twins, runs, events."""
 
 from __future__ import annotations
 
@@ -6,32 +6,48 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from spotilla_procountor.domain.reasons import Reason
+
 
 class EntityKind(StrEnum):
-    """What a link or an event is about."""
+    """What a record or an event is about."""
 
     PRODUCT = "PRODUCT"
     CUSTOMER = "CUSTOMER"
     TASK = "TASK"
 
 
-class LinkState(StrEnum):
-    """PENDING: a create may have been sent, outcome unknown; LINKED: paired; HELD_BACK/FAILED: with a reason."""
+class Flow(StrEnum):
+    """The parts of a cycle, as named in run counts and events."""
+
+    PRODUCTS = "products"
+    CUSTOMERS_OUT = "customers_out"
+    PARTNERS_IN = "partners_in"
+    INVOICES = "invoices"
+
+
+class RecordState(StrEnum):
+    """One state machine for every "this Spotilla thing ↔ that Procountor thing".
+
+    PENDING: claimed, a create may be under way; SENT: the create was sent and its answer lost. Both are *in
+    doubt*: the object is looked up in Procountor before anything is sent again. LINKED: paired with its
+    Procountor object (a task: its invoice was created). HELD_BACK: waits for its data to be fixed.
+    FAILED: Procountor refused exactly this data; tried again when the data changes.
+    """
 
     PENDING = "PENDING"
+    SENT = "SENT"
     LINKED = "LINKED"
     HELD_BACK = "HELD_BACK"
     FAILED = "FAILED"
 
+    @property
+    def in_doubt(self) -> bool:
+        return self in (RecordState.PENDING, RecordState.SENT)
 
-class TransferState(StrEnum):
-    """A task's way to Procountor: pending → sent → created, or held back / failed with reasons."""
 
-    PENDING = "PENDING"
-    SENT = "SENT"
-    CREATED = "CREATED"
-    HELD_BACK = "HELD_BACK"
-    FAILED = "FAILED"
+IN_DOUBT = frozenset({RecordState.PENDING, RecordState.SENT})
+OPEN = frozenset({RecordState.PENDING, RecordState.SENT, RecordState.HELD_BACK, RecordState.FAILED})
 
 
 class Outcome(StrEnum):
@@ -43,6 +59,8 @@ class Outcome(StrEnum):
     ADOPTED = "ADOPTED"
     HELD_BACK = "HELD_BACK"
     FAILED = "FAILED"
+    WAITING = "WAITING"
+    """In doubt since an earlier run's create that may still be on its way; looked up by a later run."""
     WOULD_CREATE = "WOULD_CREATE"
     WOULD_UPDATE = "WOULD_UPDATE"
 
@@ -59,40 +77,50 @@ class RunStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Link:
-    """A Spotilla object paired with its Procountor counterpart (or a create still in doubt)."""
+class Fence:
+    """Proof that a run holds its tenant's lock: the lock's epoch, raised by one each time the lock is taken.
+
+    A claim carries it and succeeds only while the epoch is the tenant's newest and the lock is still held, so a
+    run that lost its lock (a dropped connection, an expired lease) can never claim an item another run holds.
+    """
+
+    organization_id: int
+    epoch: int
+    holder: str
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A Spotilla product, customer or task and its Procountor counterpart (partner, product, invoice)."""
 
     organization_id: int
     kind: EntityKind
     spotilla_id: int
-    procountor_id: int | None
-    state: LinkState
+    state: RecordState
+    procountor_id: int | None = None
+    reasons: tuple[Reason, ...] = ()
     fingerprint: str | None = None
-    reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TransferRecord:
-    """A task's transfer to Procountor, keyed by the deterministic external key."""
-
-    organization_id: int
-    task_id: int
-    key: str
-    state: TransferState
-    invoice_id: int | None = None
-    reasons: tuple[str, ...] = ()
-    """`CODE: sentence` strings, as shown to a person."""
-    fingerprint: str | None = None
-    """Digest of the data the last attempt used; a failed task is retried only when it changes."""
+    """Digest of the data the last attempt used; a refused item is tried again only when it changes."""
     attempts: int = 0
+    claim_epoch: int | None = None
+    """Epoch of the run lock under which the last create was claimed."""
+    claimed_at: datetime | None = None
     updated_at: datetime | None = None
+
+    @property
+    def in_doubt(self) -> bool:
+        return self.state.in_doubt
+
+    @property
+    def reason_text(self) -> str:
+        return " ".join(r.message for r in self.reasons)
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     """One item's outcome in a run."""
 
-    flow: str
+    flow: Flow
     kind: EntityKind
     spotilla_id: int | None
     outcome: Outcome

@@ -1,4 +1,8 @@
-"""What every flow of one tenant's cycle shares: the ports, the clock, the tally and the options."""
+"""What every flow of one tenant's cycle shares: the ports, the clock, the run's tally, its fence and options.
+
+Nothing here is data one flow fills in for another: each flow takes what it needs as arguments and returns
+what it found.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,13 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from spotilla_procountor.domain.model import Customer, IntegrationSettings, Product
+from spotilla_procountor.domain.create_once import CreateOncePipeline
+from spotilla_procountor.domain.model import IntegrationSettings
 from spotilla_procountor.domain.ports import Clock, ProcountorGateway, SpotillaRepository, StateStore
-from spotilla_procountor.domain.reasons import Reason
 from spotilla_procountor.domain.recorder import RunRecorder
-from spotilla_procountor.domain.state import Event, PartnerMirrorEntry
+from spotilla_procountor.domain.state import Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,9 @@ class SyncOptions:
     """Re-read partners changed this long before the newest version seen. Both the filter and the versions are
     Procountor's clock, so our clock's skew does not matter; this covers Procountor's own commit order (a
     version stamped just before the newest one seen may become visible only after the listing)."""
+    claim_grace: timedelta = timedelta(0)
+    """A create claimed by an earlier run this recently is not looked up yet: it may still be on its way. The
+    service sets it from `CLAIM_GRACE_S` (2 minutes); none by default, for callers that run one process."""
     stop: threading.Event | None = None
     """Set by the service on SIGTERM/SIGINT: items under way finish, no new one starts."""
     on_event: Callable[[Event], None] | None = None
@@ -32,9 +39,9 @@ class SyncOptions:
     """Wraps a run's flows given (organization_id, run_id), e.g. to put the run id on every log line."""
 
 
-@dataclass
-class CycleContext:
-    """One tenant's cycle: its ports, its settings, the data loaded once and shared by the flows."""
+@dataclass(frozen=True)
+class Cycle:
+    """One tenant's cycle: its ports, settings, tally and create-once pipeline. Holds no data between flows."""
 
     organization_id: int
     settings: IntegrationSettings
@@ -43,16 +50,5 @@ class CycleContext:
     state: StateStore
     clock: Clock
     recorder: RunRecorder
+    pipeline: CreateOncePipeline
     options: SyncOptions = field(default_factory=SyncOptions)
-    products: dict[int, Product] = field(default_factory=dict)
-    customers: dict[int, Customer] = field(default_factory=dict)
-    product_links: dict[int, int] = field(default_factory=dict)
-    """Spotilla product id → Procountor product id, for products usable on invoices."""
-    product_problems: dict[int, Reason] = field(default_factory=dict)
-    partner_links: dict[int, int] = field(default_factory=dict)
-    """Spotilla customer id → Procountor partner id."""
-    customer_problems: dict[int, list[Reason]] = field(default_factory=dict)
-    partner_mirror: dict[int, PartnerMirrorEntry] = field(default_factory=dict)
-    """The partners remembered before this cycle's pull, read once per cycle."""
-    partner_high_water: datetime | None = None
-    """Newest partner version in this cycle's pull (Procountor's clock); the next pull starts near it."""

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from spotilla_procountor.domain.concurrency import for_each
+from spotilla_procountor.domain.create_once import (
+    Action,
+    Create,
+    HoldBack,
+    LinkExisting,
+    Results,
+    linked_ids,
+    unchanged_refusal,
+)
 from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorRejected
 from spotilla_procountor.domain.keys import fingerprint
 from spotilla_procountor.domain.master_data import (
@@ -16,28 +26,30 @@ from spotilla_procountor.domain.master_data import (
     procountor_owned_fields,
 )
 from spotilla_procountor.domain.model import Customer
+from spotilla_procountor.domain.ports import ProcountorGateway, StateStore
 from spotilla_procountor.domain.procountor import NewPartner, Partner
 from spotilla_procountor.domain.reasons import Reason, ReasonCode
-from spotilla_procountor.domain.state import EntityKind, Link, LinkState, Outcome, PartnerMirrorEntry
-from spotilla_procountor.domain.sync_context import CycleContext
+from spotilla_procountor.domain.state import EntityKind, Flow, Outcome, PartnerMirrorEntry, Record, RecordState
+from spotilla_procountor.domain.sync_context import Cycle
 
-OUT, IN = "customers_out", "partners_in"
 PULL_START_MARGIN = timedelta(seconds=2)
 """Taken off Procountor's time at the start of a pull, for servers of Procountor whose clocks differ a little."""
 
 
-def _save(ctx: CycleContext, customer_id: int, state: LinkState, partner_id: int | None = None, **kw: object) -> None:
-    link = Link(ctx.organization_id, EntityKind.CUSTOMER, customer_id, partner_id, state, **kw)  # type: ignore[arg-type]
-    ctx.state.save_link(link)
-    if state == LinkState.LINKED and partner_id is not None:
-        ctx.partner_links[customer_id] = partner_id
-
-
-def _customer_fingerprint(customer: Customer) -> str:
+def customer_fingerprint(customer: Customer) -> str:
     return fingerprint(customer_fields(customer), customer.street_address, customer.postal_code, customer.country)
 
 
-def pull_partner_changes(ctx: CycleContext) -> list[Partner]:
+@dataclass(frozen=True)
+class PartnerPull:
+    """The partners changed since the last pull, what was remembered before it, and where the next one starts."""
+
+    changed: list[Partner]
+    mirror: Mapping[int, PartnerMirrorEntry]
+    high_water: datetime | None
+
+
+def pull_partner_changes(cycle: Cycle) -> PartnerPull:
     """Reads the CUSTOMER partners changed since the last pull (all of them the first time).
 
     The next pull starts from the newest version seen, or from Procountor's time when this pull began (its
@@ -48,173 +60,184 @@ def pull_partner_changes(ctx: CycleContext) -> list[Partner]:
     Nothing is remembered yet: the mirror and watermark move only after the changes are applied, so a crash
     in between means the same partners are read again, not that a change is lost.
     """
-    watermark = ctx.state.partner_watermark(ctx.organization_id)
-    since = watermark - ctx.options.partner_pull_overlap if watermark else None
-    began = ctx.procountor.procountor_now()
-    changed = list(ctx.procountor.list_partners(changed_since=since))
+    watermark = cycle.state.partner_watermark(cycle.organization_id)
+    since = watermark - cycle.options.partner_pull_overlap if watermark else None
+    began = cycle.procountor.procountor_now()
+    changed = list(cycle.procountor.list_partners(changed_since=since))
     seen = [p.version for p in changed if p.version]
     if began is not None:
         seen.append(began - PULL_START_MARGIN)
-    ctx.partner_high_water = max(seen, default=None)
-    ctx.partner_mirror = dict(ctx.state.partner_mirror(ctx.organization_id))
-    return [p for p in changed if (m := ctx.partner_mirror.get(p.id)) is None or m.version != p.version]
+    mirror = dict(cycle.state.partner_mirror(cycle.organization_id))
+    fresh = [p for p in changed if (m := mirror.get(p.id)) is None or m.version != p.version]
+    return PartnerPull(fresh, mirror, max(seen, default=None))
 
 
-def remember_pulled(ctx: CycleContext, pulled: list[Partner]) -> None:
+def _remember_pulled(cycle: Cycle, pull: PartnerPull) -> None:
     """Stores what was pulled and applied, then moves the pull's start to the newest version seen."""
-    entries = [PartnerMirrorEntry(p.id, business_id_key(p.business_id), p.version) for p in pulled]
-    ctx.state.remember_partners(ctx.organization_id, entries)
-    if ctx.partner_high_water is not None:
+    entries = [PartnerMirrorEntry(p.id, business_id_key(p.business_id), p.version) for p in pull.changed]
+    cycle.state.remember_partners(cycle.organization_id, entries)
+    if pull.high_water is not None:
         # Procountor's own clock, not ours: a skewed clock on either side cannot make the pull skip a change.
-        ctx.state.set_partner_watermark(ctx.organization_id, ctx.partner_high_water)
+        cycle.state.set_partner_watermark(cycle.organization_id, pull.high_water)
 
 
-def _partners_by_business_id(ctx: CycleContext, pulled: list[Partner]) -> dict[str, int]:
+def _partners_by_business_id(pull: PartnerPull) -> dict[str, int]:
     """Known partners by business ID (lowest id first), from the mirror and this cycle's pull."""
     by_business_id: dict[str, int] = {}
-    entries = [*ctx.partner_mirror.values()]
-    entries += [PartnerMirrorEntry(p.id, business_id_key(p.business_id), p.version) for p in pulled]
+    entries = [*pull.mirror.values()]
+    entries += [PartnerMirrorEntry(p.id, business_id_key(p.business_id), p.version) for p in pull.changed]
     for entry in sorted(entries, key=lambda e: e.partner_id):
         if entry.business_id:
             by_business_id.setdefault(entry.business_id, entry.partner_id)
     return by_business_id
 
 
-def push_customers(ctx: CycleContext, pulled: list[Partner]) -> None:
-    """Links each unlinked customer to a partner with its business ID, or creates the partner once."""
-    links = ctx.state.links(ctx.organization_id, EntityKind.CUSTOMER)
-    by_business_id = _partners_by_business_id(ctx, pulled)
-    claimed = {
-        link.procountor_id: cid
-        for cid, link in links.items()
-        if link.state == LinkState.LINKED and link.procountor_id is not None
-    }
-    todo: list[tuple[Customer, NewPartner, Link | None]] = []
+class PartnerObjects:
+    """CUSTOMER partners for the create-once pipeline: found again by business ID; remembered when created."""
+
+    kind = EntityKind.CUSTOMER
+    flow = Flow.CUSTOMERS_OUT
+
+    def __init__(
+        self, organization_id: int, procountor: ProcountorGateway, state: StateStore, customers: Mapping[int, Customer]
+    ) -> None:
+        self._organization_id = organization_id
+        self._procountor = procountor
+        self._state = state
+        self._customers = customers
+        self._versions: dict[int, datetime | None] = {}
+
+    def send(self, payload: NewPartner) -> int:
+        partner = self._procountor.create_partner(payload)
+        self._versions[partner.id] = partner.version
+        return partner.id
+
+    def look_up(self, spotilla_id: int, payload: NewPartner | None) -> int | None:
+        customer = self._customers.get(spotilla_id)
+        business_id = payload.business_id if payload else business_id_key(customer.business_id if customer else None)
+        if not business_id:
+            return None
+        found = self._procountor.find_partners_by_business_id(business_id)
+        return min(p.id for p in found) if found else None
+
+    def refused(self, spotilla_id: int, error: ProcountorRejected) -> Reason:
+        return _not_in_procountor(f"Procountor refused it: {error}")
+
+    def no_answer(self, spotilla_id: int, error: OutcomeUnknown) -> Reason:
+        return _not_in_procountor(f"no answer from Procountor ({error}); it is looked up next run")
+
+    def created(self, payload: NewPartner, procountor_id: int) -> None:
+        entry = PartnerMirrorEntry(procountor_id, payload.business_id, self._versions.pop(procountor_id, None))
+        self._state.remember_partners(self._organization_id, [entry])
+
+
+def _not_in_procountor(detail: str) -> Reason:
+    return Reason.of(ReasonCode.CUSTOMER_NOT_IN_PROCOUNTOR, detail=detail)
+
+
+def plan_customers(
+    customers: Mapping[int, Customer], records: Mapping[int, Record], by_business_id: Mapping[str, int]
+) -> tuple[list[Action[NewPartner]], dict[int, tuple[Reason, ...]]]:
+    """Each unpaired customer: linked to a partner with its business ID, created as one, or held back."""
+    claimed = {r.procountor_id: cid for cid, r in records.items() if r.state == RecordState.LINKED}
     planned: dict[str, int] = {}  # business ID → the customer whose partner this cycle creates
-    with ctx.state.together():  # the pass's links and hold-backs in one commit
-        for customer in sorted(ctx.customers.values(), key=lambda c: c.id):
-            link = links.get(customer.id)
-            if link and link.state == LinkState.LINKED and link.procountor_id is not None:
-                ctx.partner_links[customer.id] = link.procountor_id
-                continue
-            plan = new_partner(customer)
-            if isinstance(plan, list):
-                _hold_back(ctx, customer, plan, link)
-                continue
-            if link and link.state == LinkState.FAILED and link.fingerprint == _customer_fingerprint(customer):
-                # Procountor refused exactly this data before: not retried in a loop, only once it changes.
-                ctx.customer_problems[customer.id] = [Reason(ReasonCode.CUSTOMER_NOT_IN_PROCOUNTOR, link.reason or "")]
-                continue
-            existing = by_business_id.get(plan.business_id)
-            if existing is not None and existing in claimed:
-                reason = Reason.of(ReasonCode.DUPLICATE_CUSTOMER, customer_id=customer.id, other_id=claimed[existing])
-                _hold_back(ctx, customer, [reason], link)
-                continue
-            first = planned.get(plan.business_id)
-            if existing is None and first is not None:
-                reason = Reason.of(ReasonCode.DUPLICATE_CUSTOMER, customer_id=customer.id, other_id=first)
-                _hold_back(ctx, customer, [reason], link)
-                continue
-            if existing is not None:
-                claimed[existing] = customer.id
-                _save(ctx, customer.id, LinkState.LINKED, existing, fingerprint=_customer_fingerprint(customer))
-                ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.LINKED, procountor_id=existing)
-                continue
-            planned[plan.business_id] = customer.id
-            todo.append((customer, plan, link))
-    for_each(todo, lambda item: _create_partner(ctx, *item), workers=ctx.options.workers, stop=ctx.options.stop)
+    actions: list[Action[NewPartner]] = []
+    known: dict[int, tuple[Reason, ...]] = {}
+    for customer in sorted(customers.values(), key=lambda c: c.id):
+        record = records.get(customer.id)
+        if record is not None and record.state == RecordState.LINKED and record.procountor_id is not None:
+            continue
+        fp = customer_fingerprint(customer)
+        wanted = new_partner(customer)
+        if isinstance(wanted, list):
+            actions.append(HoldBack(customer.id, tuple(wanted), fp))
+            continue
+        if unchanged_refusal(record, fp):
+            known[customer.id] = record.reasons or (_not_in_procountor("refused earlier"),)  # type: ignore[union-attr]
+            continue
+        existing = by_business_id.get(wanted.business_id)
+        other = claimed.get(existing) if existing is not None else planned.get(wanted.business_id)
+        if other is not None:
+            reason = Reason.of(ReasonCode.DUPLICATE_CUSTOMER, customer_id=customer.id, other_id=other)
+            actions.append(HoldBack(customer.id, (reason,), fp))
+        elif existing is not None:
+            claimed[existing] = customer.id
+            actions.append(LinkExisting(customer.id, existing, fp))
+        else:
+            planned[wanted.business_id] = customer.id
+            actions.append(Create(customer.id, wanted, fp))
+    return actions, known
 
 
-def _refused(detail: str | None) -> Reason:
-    return Reason.of(ReasonCode.CUSTOMER_NOT_IN_PROCOUNTOR, detail=detail or "refused earlier")
+def push_customers(cycle: Cycle, customers: Mapping[int, Customer], pull: PartnerPull) -> Results:
+    """Links each unlinked customer to a partner with its business ID, or creates the partner once."""
+    records = cycle.state.records(cycle.organization_id, EntityKind.CUSTOMER)
+    actions, known = plan_customers(customers, records, _partners_by_business_id(pull))
+    objects = PartnerObjects(cycle.organization_id, cycle.procountor, cycle.state, customers)
+    return cycle.pipeline.run(objects, actions, records, Results(linked=linked_ids(records), problems=known))
 
 
-def _hold_back(ctx: CycleContext, customer: Customer, reasons: list[Reason], link: Link | None) -> None:
-    ctx.customer_problems[customer.id] = reasons
-    fp = _customer_fingerprint(customer)
-    text = " ".join(r.message for r in reasons)
-    if link is None or link.fingerprint != fp or link.reason != text:
-        _save(ctx, customer.id, LinkState.HELD_BACK, None, fingerprint=fp, reason=text)
-        ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.HELD_BACK, reasons=reasons)
+def pull_partners(cycle: Cycle, customers: dict[int, Customer], links: dict[int, int], pull: PartnerPull) -> None:
+    """Creates Spotilla customers for new CUSTOMER partners and applies linked partners' changes (Procountor wins).
 
-
-def _adopt_existing(ctx: CycleContext, plan: NewPartner) -> int | None:
-    """After a create with no answer, the partner may exist: find it by business ID."""
-    found = ctx.procountor.find_partners_by_business_id(plan.business_id)
-    return min(p.id for p in found) if found else None
-
-
-def _create_partner(ctx: CycleContext, customer: Customer, plan: NewPartner, link: Link | None) -> None:
-    fp = _customer_fingerprint(customer)
-    if link is not None and link.state == LinkState.PENDING:
-        adopted = _adopt_existing(ctx, plan)
-        if adopted is not None:
-            with ctx.state.together():
-                _save(ctx, customer.id, LinkState.LINKED, adopted, fingerprint=fp)
-                ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.ADOPTED, procountor_id=adopted)
-            return
-    _save(ctx, customer.id, LinkState.PENDING, None, fingerprint=fp)
-    try:
-        partner = ctx.procountor.create_partner(plan)
-    except OutcomeUnknown as exc:
-        reason = _refused(f"no answer from Procountor ({exc}); it is looked up next run")
-        ctx.customer_problems[customer.id] = [reason]
-        ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.FAILED, reasons=[reason])
-        return
-    except ProcountorRejected as exc:
-        reason = _refused(f"Procountor refused it: {exc}")
-        ctx.customer_problems[customer.id] = [reason]
-        with ctx.state.together():
-            _save(ctx, customer.id, LinkState.FAILED, None, fingerprint=fp, reason=reason.message)
-            ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.FAILED, reasons=[reason])
-        return
-    entry = PartnerMirrorEntry(partner.id, plan.business_id, partner.version)
-    with ctx.state.together():  # mirror entry, link and run-log event in one commit
-        ctx.state.remember_partners(ctx.organization_id, [entry])
-        _save(ctx, customer.id, LinkState.LINKED, partner.id, fingerprint=fp)
-        ctx.recorder.record(OUT, EntityKind.CUSTOMER, customer.id, Outcome.CREATED, procountor_id=partner.id)
-
-
-def pull_partners(ctx: CycleContext, changed: list[Partner]) -> None:
-    """Creates Spotilla customers for new CUSTOMER partners and applies linked partners' changes (Procountor wins)."""
-    linked_by_partner = {pid: cid for cid, pid in ctx.partner_links.items()}
-    relevant = [p for p in changed if p.type == "CUSTOMER" and (p.id in linked_by_partner or p.active)]
+    `customers` and `links` (customer id → partner id) are brought up to date with what it did.
+    """
+    linked_by_partner = {pid: cid for cid, pid in links.items()}
+    relevant = [p for p in pull.changed if p.type == "CUSTOMER" and (p.id in linked_by_partner or p.active)]
     if relevant:
-        _pull_details(ctx, relevant, linked_by_partner)
-    remember_pulled(ctx, changed)
+        _pull_details(cycle, relevant, customers, links, linked_by_partner)
+    _remember_pulled(cycle, pull)
 
 
-def _pull_details(ctx: CycleContext, relevant: list[Partner], linked_by_partner: dict[int, int]) -> None:
+def _pull_details(
+    cycle: Cycle,
+    relevant: list[Partner],
+    customers: dict[int, Customer],
+    links: dict[int, int],
+    linked_by_partner: dict[int, int],
+) -> None:
     unlinked_by_business_id = {
-        key: c.id
-        for c in ctx.customers.values()
-        if c.id not in ctx.partner_links and (key := business_id_key(c.business_id))
+        key: c.id for c in customers.values() if c.id not in links and (key := business_id_key(c.business_id))
     }
-    for partner in ctx.procountor.get_partners([p.id for p in relevant]):
+    for partner in cycle.procountor.get_partners([p.id for p in relevant]):
         customer_id = linked_by_partner.get(partner.id)
         if customer_id is None:
             customer_id = unlinked_by_business_id.pop(business_id_key(partner.business_id) or "", None)
         if customer_id is None:
-            _create_customer(ctx, partner)
+            _create_customer(cycle, partner, customers, links)
         else:
-            _apply_changes(ctx, customer_id, partner)
+            _apply_changes(cycle, customer_id, partner, customers, links)
 
 
-def _create_customer(ctx: CycleContext, partner: Partner) -> None:
-    customer_id = ctx.spotilla.add_customer(ctx.organization_id, procountor_owned_fields(partner))
-    with ctx.state.together():
-        _save(ctx, customer_id, LinkState.LINKED, partner.id, fingerprint=None)
-        ctx.recorder.record(IN, EntityKind.CUSTOMER, customer_id, Outcome.CREATED, procountor_id=partner.id)
+def _link_record(cycle: Cycle, customer_id: int, partner_id: int) -> Record:
+    return Record(cycle.organization_id, EntityKind.CUSTOMER, customer_id, RecordState.LINKED, procountor_id=partner_id)
 
 
-def _apply_changes(ctx: CycleContext, customer_id: int, partner: Partner) -> None:
-    customer = ctx.customers[customer_id]
-    was_linked = customer_id in ctx.partner_links
+def _create_customer(cycle: Cycle, partner: Partner, customers: dict[int, Customer], links: dict[int, int]) -> None:
+    fields = procountor_owned_fields(partner)
+    customer_id = cycle.spotilla.add_customer(cycle.organization_id, fields)
+    with cycle.state.together():
+        cycle.state.save_record(_link_record(cycle, customer_id, partner.id))
+        cycle.recorder.record(
+            Flow.PARTNERS_IN, EntityKind.CUSTOMER, customer_id, Outcome.CREATED, procountor_id=partner.id
+        )
+    links[customer_id] = partner.id
+
+
+def _apply_changes(
+    cycle: Cycle, customer_id: int, partner: Partner, customers: dict[int, Customer], links: dict[int, int]
+) -> None:
+    customer = customers[customer_id]
     changes = changes_from_procountor(customer, partner)
     if changes is not None:
-        ctx.spotilla.update_customer(ctx.organization_id, customer_id, changes)
-        ctx.customers[customer_id] = apply_fields(customer, changes)
-        ctx.recorder.record(IN, EntityKind.CUSTOMER, customer_id, Outcome.UPDATED, procountor_id=partner.id)
-    if not was_linked:
-        _save(ctx, customer_id, LinkState.LINKED, partner.id, fingerprint=None)
-        ctx.recorder.record(IN, EntityKind.CUSTOMER, customer_id, Outcome.LINKED, procountor_id=partner.id)
+        cycle.spotilla.update_customer(cycle.organization_id, customer_id, changes)
+        customers[customer_id] = apply_fields(customer, changes)
+        cycle.recorder.record(
+            Flow.PARTNERS_IN, EntityKind.CUSTOMER, customer_id, Outcome.UPDATED, procountor_id=partner.id
+        )
+    if customer_id not in links:
+        cycle.state.save_record(_link_record(cycle, customer_id, partner.id))
+        cycle.recorder.record(
+            Flow.PARTNERS_IN, EntityKind.CUSTOMER, customer_id, Outcome.LINKED, procountor_id=partner.id
+        )
+        links[customer_id] = partner.id

@@ -2,105 +2,124 @@
 
 from __future__ import annotations
 
-from spotilla_procountor.domain.concurrency import for_each
+import threading
+from collections.abc import Iterator, Mapping
+
+from spotilla_procountor.domain.create_once import (
+    Action,
+    Create,
+    HoldBack,
+    LinkExisting,
+    Results,
+    linked_ids,
+    unchanged_refusal,
+)
 from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorRejected
 from spotilla_procountor.domain.keys import fingerprint, product_code
 from spotilla_procountor.domain.master_data import new_product
 from spotilla_procountor.domain.model import Product
+from spotilla_procountor.domain.ports import ProcountorGateway
 from spotilla_procountor.domain.procountor import NewProduct
 from spotilla_procountor.domain.reasons import Reason, ReasonCode
-from spotilla_procountor.domain.state import EntityKind, Link, LinkState, Outcome
-from spotilla_procountor.domain.sync_context import CycleContext
-
-FLOW = "products"
-_SETTLED_PROBLEMS = (LinkState.FAILED, LinkState.HELD_BACK)
+from spotilla_procountor.domain.state import EntityKind, Flow, Record, RecordState
+from spotilla_procountor.domain.sync_context import Cycle
 
 
-def _link(ctx: CycleContext, product: Product, state: LinkState, **kw: object) -> Link:
-    link = Link(ctx.organization_id, EntityKind.PRODUCT, product.id, state=state, **kw)  # type: ignore[arg-type]
-    ctx.state.save_link(link)
-    return link
-
-
-def _product_fingerprint(product: Product) -> str:
+def product_fingerprint(product: Product) -> str:
     return fingerprint(product.name, product.code, product.unit, product.unit_price, product.vat_percent)
 
 
-def _hold_back(ctx: CycleContext, product: Product, reason: Reason, previous: Link | None) -> None:
-    ctx.product_problems[product.id] = reason
-    fp = _product_fingerprint(product)
-    if previous is None or previous.fingerprint != fp or previous.reason != reason.message:
-        _link(ctx, product, LinkState.HELD_BACK, procountor_id=None, fingerprint=fp, reason=reason.message)
-        ctx.recorder.record(FLOW, EntityKind.PRODUCT, product.id, Outcome.HELD_BACK, reasons=[reason])
+class ProductObjects:
+    """Products for the create-once pipeline: found again by their code in one listing of the register."""
+
+    kind = EntityKind.PRODUCT
+    flow = Flow.PRODUCTS
+
+    def __init__(self, procountor: ProcountorGateway, products: Mapping[int, Product]) -> None:
+        self._procountor = procountor
+        self._products = products
+        self._by_code: dict[str, int] | None = None
+        self._lock = threading.Lock()
+
+    def by_code(self) -> dict[str, int]:
+        """Procountor's products by code, listed once per cycle (and only when something may be created)."""
+        with self._lock:
+            if self._by_code is None:
+                self._by_code = {p.code: p.id for p in self._procountor.list_products() if p.code}
+            return self._by_code
+
+    def send(self, payload: NewProduct) -> int:
+        return self._procountor.create_product(payload).id
+
+    def look_up(self, spotilla_id: int, payload: NewProduct | None) -> int | None:
+        product = self._products.get(spotilla_id)
+        code = payload.code if payload else product_code(spotilla_id, product.code if product else None)
+        return self.by_code().get(code)
+
+    def refused(self, spotilla_id: int, error: ProcountorRejected) -> Reason:
+        return Reason.of(ReasonCode.PRODUCT_NOT_CREATABLE, product=self._name(spotilla_id), detail=str(error))
+
+    def no_answer(self, spotilla_id: int, error: OutcomeUnknown) -> Reason:
+        return Reason.of(ReasonCode.NO_ANSWER, what=f"Product {self._name(spotilla_id)}", detail=str(error))
+
+    def created(self, payload: NewProduct, procountor_id: int) -> None:
+        return None
+
+    def _name(self, spotilla_id: int) -> str:
+        product = self._products.get(spotilla_id)
+        return product.name if product else str(spotilla_id)
 
 
-def _create(ctx: CycleContext, item: tuple[Product, NewProduct]) -> None:
-    product, wanted = item
-    fp = _product_fingerprint(product)
-    _link(ctx, product, LinkState.PENDING, procountor_id=None, fingerprint=fp)
-    try:
-        created = ctx.procountor.create_product(wanted)
-    except OutcomeUnknown as exc:
-        reason = Reason.of(ReasonCode.NO_ANSWER, what=f"Product {product.name}", detail=str(exc))
-        ctx.product_problems[product.id] = reason
-        ctx.recorder.record(FLOW, EntityKind.PRODUCT, product.id, Outcome.FAILED, reasons=[reason])
-        return
-    except ProcountorRejected as exc:
-        reason = Reason.of(ReasonCode.PRODUCT_NOT_CREATABLE, product=product.name, detail=str(exc))
-        ctx.product_problems[product.id] = reason
-        with ctx.state.together():
-            _link(ctx, product, LinkState.FAILED, procountor_id=None, fingerprint=fp, reason=reason.message)
-            ctx.recorder.record(FLOW, EntityKind.PRODUCT, product.id, Outcome.FAILED, reasons=[reason])
-        return
-    with ctx.state.together():  # the link and its run-log event in one commit
-        _link(ctx, product, LinkState.LINKED, procountor_id=created.id, fingerprint=fp)
-        ctx.recorder.record(FLOW, EntityKind.PRODUCT, product.id, Outcome.CREATED, procountor_id=created.id)
-    ctx.product_links[product.id] = created.id
-
-
-def sync_products(ctx: CycleContext) -> None:
-    """Links existing products, creates the missing ones, and notes those that cannot be created."""
-    links = ctx.state.links(ctx.organization_id, EntityKind.PRODUCT)
-    ctx.products = {p.id: p for p in ctx.spotilla.products(ctx.organization_id)}
+def plan_products(
+    products: Mapping[int, Product],
+    records: Mapping[int, Record],
+    objects: ProductObjects,
+    procountor: ProcountorGateway,
+) -> tuple[list[Action[NewProduct]], dict[int, tuple[Reason, ...]]]:
+    """Actions for the products not yet paired, and the problems already known of the others."""
+    known: dict[int, tuple[Reason, ...]] = {}
     todo = []
-    for product in ctx.products.values():
-        link = links.get(product.id)
-        if link and link.state == LinkState.LINKED and link.procountor_id is not None:
-            ctx.product_links[product.id] = link.procountor_id
-        elif link and link.state in _SETTLED_PROBLEMS and link.fingerprint == _product_fingerprint(product):
-            # Unchanged since Procountor refused it or it was found uncreatable: not retried in a loop.
-            ctx.product_problems[product.id] = Reason(
-                ReasonCode.PRODUCT_NOT_CREATABLE, link.reason or "refused earlier"
-            )
+    for product in products.values():
+        record = records.get(product.id)
+        fp = product_fingerprint(product)
+        if record is not None and record.state == RecordState.LINKED and record.procountor_id is not None:
+            continue
+        if record is not None and record.state == RecordState.HELD_BACK and record.fingerprint == fp:
+            known[product.id] = record.reasons  # unchanged since it was found uncreatable
+        elif unchanged_refusal(record, fp):
+            known[product.id] = record.reasons or (_refused_earlier(product),)  # type: ignore[union-attr]
         else:
-            todo.append(product)
+            todo.append((product, fp))
     if not todo:
-        return
-    vats = ctx.procountor.vat_percentages()
-    creatable = []
-    with ctx.state.together():  # every hold-back of the pass in one commit
-        for product in todo:
-            plan = new_product(product, vats)
-            if isinstance(plan, Reason):
-                _hold_back(ctx, product, plan, links.get(product.id))
-            else:
-                creatable.append((product, plan))
-    _create_missing(ctx, creatable)
+        return [], known
+    vats = procountor.vat_percentages()
+    actions: list[Action[NewProduct]] = []
+    for product, fp in todo:
+        wanted = new_product(product, vats)
+        if isinstance(wanted, Reason):
+            actions.append(HoldBack(product.id, (wanted,), fp))
+        elif (found := objects.by_code().get(wanted.code)) is not None:
+            actions.append(LinkExisting(product.id, found, fp))
+        else:
+            actions.append(Create(product.id, wanted, fp))
+    return actions, known
 
 
-def _create_missing(ctx: CycleContext, creatable: list[tuple[Product, NewProduct]]) -> None:
-    """Looks the codes up first (one listing), links what Procountor already has, creates the rest."""
-    if not creatable:
-        return
-    existing = {p.code: p.id for p in ctx.procountor.list_products() if p.code}
-    to_create = []
-    with ctx.state.together():
-        for product, wanted in creatable:
-            found = existing.get(product_code(product.id, product.code))
-            if found is None:
-                to_create.append((product, wanted))
-                continue
-            _link(ctx, product, LinkState.LINKED, procountor_id=found, fingerprint=_product_fingerprint(product))
-            ctx.product_links[product.id] = found
-            ctx.recorder.record(FLOW, EntityKind.PRODUCT, product.id, Outcome.LINKED, procountor_id=found)
-    for_each(to_create, lambda item: _create(ctx, item), workers=ctx.options.workers, stop=ctx.options.stop)
+def _refused_earlier(product: Product) -> Reason:
+    return Reason.of(ReasonCode.PRODUCT_NOT_CREATABLE, product=product.name, detail="refused earlier")
+
+
+def sync_products(cycle: Cycle, products: Mapping[int, Product]) -> Results:
+    """Links existing products, creates the missing ones, and notes those that cannot be created."""
+    records = cycle.state.records(cycle.organization_id, EntityKind.PRODUCT)
+    objects = ProductObjects(cycle.procountor, products)
+    actions, known = plan_products(products, records, objects, cycle.procountor)
+    results = Results(linked=linked_ids(records), problems=known)
+    return cycle.pipeline.run(objects, actions, records, results)
+
+
+def first_reasons(results: Results) -> Iterator[tuple[int, Reason]]:
+    """Each product problem as the single reason a task using the product is given."""
+    for product_id, reasons in results.problems.items():
+        if reasons:
+            yield product_id, reasons[0]

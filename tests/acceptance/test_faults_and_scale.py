@@ -20,8 +20,8 @@ from spotilla_procountor.adapters.spotilla_sql.repository import SqlSpotillaRepo
 from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
 from spotilla_procountor.domain.model import Customer, IntegrationSettings, Product, Task, TaskProduct, TaskStatus
-from spotilla_procountor.domain.state import RunStatus
-from spotilla_procountor.domain.sync import SyncCycle
+from spotilla_procountor.domain.state import EntityKind, RunStatus
+from spotilla_procountor.domain.sync import SyncCycle, SyncReport
 from spotilla_procountor.domain.sync_context import SyncOptions
 
 DONE = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -60,16 +60,16 @@ def test_500_invoices_under_5xx_commit_then_fail_and_429_bursts_make_no_duplicat
     cycle = SyncCycle(procountor=gateway(fake), spotilla=spotilla, state=state, clock=SystemClock())
     runs = 0
     while (runs < 30 and len({i["originalInvoiceNumber"] for i in fake.invoices()}) < 500) or runs == 0:
-        cycle.run(1)
+        cycle.run(1, fence=state.acquire_run_lock(1, "acceptance"))
         runs += 1
     fake.set_faults(FaultPlan())
-    cycle.run(1)  # a clean run settles every record left in doubt
+    cycle.run(1, fence=state.acquire_run_lock(1, "acceptance"))  # a clean run settles every record left in doubt
     keys = Counter(i["originalInvoiceNumber"] for i in fake.invoices())
     print(f"\n500 invoices under faults: {runs} runs, {fake.route_counts['POST /invoices']} create calls")
     assert fake.route_counts["POST /invoices"] > 500  # faults really happened
     assert len(keys) == 500, "every task has an invoice"
     assert max(keys.values()) == 1, "no task has two"
-    assert {r.state for r in state.transfers(1).values()} == {"CREATED"}
+    assert {r.state for r in state.records(1, EntityKind.TASK).values()} == {"LINKED"}
 
 
 def _seed_plain_sql(engine: Engine, tasks: int) -> None:
@@ -114,7 +114,18 @@ class StatementCounter:
         self.count += 1
 
 
-def _synced(engine: Engine, tasks: int) -> tuple[FakeProcountor, SyncCycle, StatementCounter]:
+class LockedCycle:
+    """A cycle run as the service runs it: under the tenant's run lock, with its fence."""
+
+    def __init__(self, cycle: SyncCycle, state: SqlStateStore) -> None:
+        self._cycle, self._state = cycle, state
+
+    def run(self, organization_id: int) -> SyncReport:
+        with self._state.run_lock(organization_id, "acceptance") as fence:
+            return self._cycle.run(organization_id, fence=fence)
+
+
+def _synced(engine: Engine, tasks: int) -> tuple[FakeProcountor, LockedCycle, StatementCounter]:
     upgrade_database(engine)
     _seed_plain_sql(engine, tasks)
     state = SqlStateStore(engine)
@@ -127,7 +138,7 @@ def _synced(engine: Engine, tasks: int) -> tuple[FakeProcountor, SyncCycle, Stat
         clock=SystemClock(),
         options=SyncOptions(workers=4),
     )
-    return fake, cycle, StatementCounter(engine)
+    return fake, LockedCycle(cycle, state), StatementCounter(engine)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

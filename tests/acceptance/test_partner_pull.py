@@ -63,7 +63,7 @@ def _run(fake: FakeProcountor, wire: Wire, spotilla: InMemorySpotilla, state: In
     with gateway:
         report = SyncCycle(
             procountor=gateway, spotilla=spotilla, state=state, clock=SystemClock(), options=options
-        ).run(1)
+        ).run(1, fence=state.acquire_run_lock(1, "acceptance"))
     assert report.status == "SUCCEEDED", report
 
 

@@ -24,7 +24,8 @@ from spotilla_procountor.app.credentials import new_key
 from spotilla_procountor.app.demo_data import DemoSize, generate_demo_data
 from spotilla_procountor.app.service import Credentials
 from spotilla_procountor.app.settings import Settings
-from spotilla_procountor.domain.state import RunStatus, TransferState
+from spotilla_procountor.domain.keys import invoice_key
+from spotilla_procountor.domain.state import EntityKind, RecordState, RunStatus
 
 pytestmark = [pytest.mark.postgres, pytest.mark.loopback, pytest.mark.slow]
 ORG = 1
@@ -117,7 +118,8 @@ def service(tmp_path: Path) -> Iterator[Service]:
 def _assert_every_task_invoiced_exactly_once(service: Service) -> None:
     keys = [invoice["originalInvoiceNumber"] for invoice in service.fake.invoices()]
     assert len(keys) == len(set(keys)), "a task was invoiced twice"
-    created = {r.key for r in service.state.transfers(ORG).values() if r.state == TransferState.CREATED}
+    tasks = service.state.records(ORG, EntityKind.TASK).values()
+    created = {invoice_key(ORG, r.spotilla_id) for r in tasks if r.state == RecordState.LINKED}
     assert created == set(keys), "Spotilla's records and Procountor's invoices disagree"
 
 
@@ -140,9 +142,9 @@ def test_two_service_processes_run_every_tenant_cycle_once_and_invoice_every_tas
     _assert_no_overlapping_runs(service.runs())
     _assert_every_task_invoiced_exactly_once(service)
     assert 0 < first_batch < len(service.fake.invoices())  # the work that arrived later went through too
-    judged = service.state.transfers(ORG)
+    judged = service.state.records(ORG, EntityKind.TASK)
     awaiting = SqlSpotillaRepository(service.engine).tasks_awaiting_invoice(ORG)
-    assert all(t.id in judged and judged[t.id].state == TransferState.HELD_BACK for t in awaiting)
+    assert all(t.id in judged and judged[t.id].state == RecordState.HELD_BACK for t in awaiting)
 
 
 def test_sigterm_lets_the_item_under_way_finish_and_records_the_run_as_interrupted(service: Service) -> None:
@@ -154,7 +156,7 @@ def test_sigterm_lets_the_item_under_way_finish_and_records_the_run_as_interrupt
 
     runs = service.runs()
     assert [r.status for r in runs] == [RunStatus.INTERRUPTED]
-    assert all(r.state != TransferState.PENDING for r in service.state.transfers(ORG).values())
+    assert all(r.state != RecordState.PENDING for r in service.state.records(ORG, EntityKind.TASK).values())
     _assert_every_task_invoiced_exactly_once(service)
     service.fake.set_faults(FaultPlan())
     service.start()  # the next start finishes the rest

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pytest_bdd import given, parsers, then
 
 from spotilla_procountor.domain.model import Customer
-from spotilla_procountor.domain.state import EntityKind, Event, LinkState, Outcome, TransferState
+from spotilla_procountor.domain.reasons import Reason
+from spotilla_procountor.domain.state import EntityKind, Event, Outcome, RecordState
 
 from .steps_run import Run, codes_of
 from .world import World
@@ -32,8 +33,8 @@ class Said:
     sentence: str
 
 
-def said_in_record(reasons: tuple[str, ...]) -> list[Said]:
-    return [Said(*text.split(": ", 1)) for text in reasons]
+def said_in_record(reasons: tuple[Reason, ...]) -> list[Said]:
+    return [Said(r.code, r.message) for r in reasons]
 
 
 def events_about(world: World, flow: str, spotilla_id: int) -> list[Event]:
@@ -53,7 +54,7 @@ def held_back_event(world: World, flow: str, spotilla_id: int, code: str) -> Sai
 @then(parsers.parse("task {task_id:d} is held back because {code}"), target_fixture="reasons")
 def _task_held_back(world: World, task_id: int, code: str) -> list[Said]:
     record = world.transfer(task_id)
-    assert record is not None and record.state == TransferState.HELD_BACK, record
+    assert record is not None and record.state == RecordState.HELD_BACK, record
     said = said_in_record(record.reasons)
     assert code in [s.code for s in said], said
     return [s for s in said if s.code == code]
@@ -62,7 +63,7 @@ def _task_held_back(world: World, task_id: int, code: str) -> list[Said]:
 @then(parsers.parse("task {task_id:d} is held back with the reasons:"), target_fixture="reasons")
 def _task_held_back_for_all(world: World, task_id: int, datatable: list[list[str]]) -> list[Said]:
     record = world.transfer(task_id)
-    assert record is not None and record.state == TransferState.HELD_BACK, record
+    assert record is not None and record.state == RecordState.HELD_BACK, record
     said = said_in_record(record.reasons)
     assert sorted(s.code for s in said) == sorted(row[0] for row in datatable[1:])
     (event,) = [e for e in events_about(world, "invoices", task_id) if e.outcome == Outcome.HELD_BACK]
@@ -74,7 +75,7 @@ def _task_held_back_for_all(world: World, task_id: int, datatable: list[list[str
 @then(parsers.parse("task {task_id:d} failed because {code}"), target_fixture="reasons")
 def _task_failed(world: World, task_id: int, code: str) -> list[Said]:
     record = world.transfer(task_id)
-    assert record is not None and record.state == TransferState.FAILED, record
+    assert record is not None and record.state == RecordState.FAILED, record
     said = said_in_record(record.reasons)
     assert [s.code for s in said] == [code]
     return said
@@ -89,28 +90,28 @@ def _attempts(world: World, task_id: str, times: str) -> None:
 @then(parsers.parse("task {task_id:d} is not yet marked as transferred"))
 def _not_marked(world: World, task_id: int) -> None:
     record = world.transfer(task_id)
-    assert record is None or record.state != TransferState.CREATED
+    assert record is None or record.state != RecordState.LINKED
 
 
 @then(parsers.parse("task {task_id:d} waits to be looked up because {code}"))
 def _in_doubt(world: World, task_id: int, code: str) -> None:
     record = world.transfer(task_id)
-    assert record is not None and record.state in (TransferState.PENDING, TransferState.SENT), record
+    assert record is not None and record.state in (RecordState.PENDING, RecordState.SENT), record
     assert [s.code for s in said_in_record(record.reasons)] == [code]
 
 
 @then(parsers.parse("task {task_id:d} is marked as transferred as that invoice"))
 def _marked(world: World, task_id: int) -> None:
     record = world.transfer(task_id)
-    assert record is not None and record.state == TransferState.CREATED
-    assert record.invoice_id == world.invoice_of_task(task_id)["id"]
+    assert record is not None and record.state == RecordState.LINKED
+    assert record.procountor_id == world.invoice_of_task(task_id)["id"]
 
 
 @then(parsers.parse('product "{key}" is held back because {code}'), target_fixture="reasons")
 def _product_held_back(world: World, key: str, code: str) -> list[Said]:
     product_id = world.product(key).id
     link = world.link(EntityKind.PRODUCT, product_id)
-    assert link is not None and link.state == LinkState.HELD_BACK, link
+    assert link is not None and link.state == RecordState.HELD_BACK, link
     return [held_back_event(world, "products", product_id, code)]
 
 
@@ -122,7 +123,7 @@ def _product_held_back(world: World, key: str, code: str) -> list[Said]:
 def _customer_held_back(world: World, ref: str, code: str) -> list[Said]:
     customer_id = world.customer_id(ref if ref in world.names.customers else f"business ID {ref}")
     link = world.link(EntityKind.CUSTOMER, customer_id)
-    assert link is not None and link.state == LinkState.HELD_BACK, link
+    assert link is not None and link.state == RecordState.HELD_BACK, link
     return [held_back_event(world, "customers_out", customer_id, code)]
 
 
@@ -188,7 +189,7 @@ def _linked_to_partner(world: World, business_id: str) -> None:
     (customer,) = world.customers_with_business_id(business_id)
     (partner,) = world.partners_with_business_id(business_id)
     link = world.link(EntityKind.CUSTOMER, customer.id)
-    assert link is not None and (link.state, link.procountor_id) == (LinkState.LINKED, partner["id"])
+    assert link is not None and (link.state, link.procountor_id) == (RecordState.LINKED, partner["id"])
 
 
 @then("Spotilla's customers are exactly as they were before this run")
@@ -199,8 +200,7 @@ def _customers_unchanged(world: World, run: Run) -> None:
 @then("the integration remembers nothing of the run")
 def _remembers_nothing(world: World) -> None:
     state, org = world.backend.state, world.organization_id
-    assert all(state.links(org, kind) == {} for kind in EntityKind)
-    assert state.transfers(org) == {}
+    assert all(state.records(org, kind) == {} for kind in EntityKind)
     assert state.partner_mirror(org) == {}
     assert state.partner_watermark(org) is None
     assert state.runs(org) == []

@@ -7,7 +7,7 @@ Spotilla is written through a small `SpotillaBackend` interface, so the same fea
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from spotilla_procountor.adapters.memory import SystemClock
@@ -16,8 +16,9 @@ from spotilla_procountor.adapters.procountor_http import HttpProcountorGateway
 from spotilla_procountor.domain.keys import invoice_key
 from spotilla_procountor.domain.model import Customer, IntegrationSettings, Product, Task, TaskProduct, TaskStatus
 from spotilla_procountor.domain.ports import ProcountorGateway
-from spotilla_procountor.domain.state import EntityKind, Link, TransferRecord
+from spotilla_procountor.domain.state import EntityKind, Record
 from spotilla_procountor.domain.sync import SyncCycle, SyncReport
+from spotilla_procountor.domain.sync_context import SyncOptions
 
 from .backends import SpotillaBackend
 from .procountor_side import BANK_ACCOUNT, BASE_URL, CREDENTIALS, ProcountorDesk, SteppingTimer
@@ -164,8 +165,15 @@ class World:
             spotilla=self.backend.spotilla,
             state=self.backend.state,
             clock=SystemClock(),
+            # Runs in a scenario stand for scheduled runs, an interval apart: an earlier run's create is never
+            # still on its way (tests/domain/test_create_once.py covers the grace itself).
+            options=SyncOptions(claim_grace=timedelta(0)),
         )
-        report = cycle.run(self.organization_id, dry_run=dry_run)
+        if dry_run:
+            report = cycle.run(self.organization_id, dry_run=True)
+        else:
+            with self.backend.state.run_lock(self.organization_id, "spec-run") as fence:
+                report = cycle.run(self.organization_id, fence=fence)
         self.reports.append(report)
         return report
 
@@ -189,11 +197,11 @@ class World:
         product_id = self.names.products[key]
         return next(p for p in self.backend.spotilla.products(self.organization_id) if p.id == product_id)
 
-    def link(self, kind: EntityKind, spotilla_id: int) -> Link | None:
-        return self.backend.state.links(self.organization_id, kind).get(spotilla_id)
+    def link(self, kind: EntityKind, spotilla_id: int) -> Record | None:
+        return self.backend.state.records(self.organization_id, kind).get(spotilla_id)
 
-    def transfer(self, task_id: int) -> TransferRecord | None:
-        return self.backend.state.transfers(self.organization_id, [task_id]).get(task_id)
+    def transfer(self, task_id: int) -> Record | None:
+        return self.backend.state.records(self.organization_id, EntityKind.TASK, [task_id]).get(task_id)
 
     # ------------------------------------------------------------ reading Procountor
 

@@ -125,6 +125,7 @@ def test_every_reason_code_has_a_sentence_and_keeps_its_name(code: ReasonCode) -
         "detail": "d",
         "other_id": 4,
         "what": "w",
+        "seconds": 5,
     }
     reason = Reason.of(code, **facts)
     assert code.value == code.name

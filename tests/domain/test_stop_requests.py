@@ -27,16 +27,17 @@ def _cycle(stop: StopRequest) -> tuple[SyncCycle, FakeProcountor]:
         base_url="http://fake.invalid", client_id="demo-client", client_secret="demo-secret",
         api_key="demo-api-key", bank_account="FI4950009420028730", transport=fake.transport(),
     )  # fmt: skip
-    return SyncCycle(
+    cycle = SyncCycle(
         procountor=gateway, spotilla=spotilla, state=state, clock=SystemClock(), options=SyncOptions(stop=stop)
-    ), fake
+    )
+    return cycle, fake, state.acquire_run_lock(1, "test")
 
 
 def test_a_run_asked_to_stop_ends_interrupted_and_sends_nothing_more() -> None:
     stop = StopRequest()
     stop.set()
-    cycle, fake = _cycle(stop)
-    report = cycle.run(1)
+    cycle, fake, fence = _cycle(stop)
+    report = cycle.run(1, fence=fence)
     assert report.status == RunStatus.INTERRUPTED
     assert fake.invoices() == []
 
@@ -44,8 +45,8 @@ def test_a_run_asked_to_stop_ends_interrupted_and_sends_nothing_more() -> None:
 def test_a_run_whose_lock_was_lost_ends_failed_with_the_reason() -> None:
     stop = StopRequest()
     stop.fail("the run lost its lock on the tenant")
-    cycle, fake = _cycle(stop)
-    report = cycle.run(1)
+    cycle, fake, fence = _cycle(stop)
+    report = cycle.run(1, fence=fence)
     assert report.status == RunStatus.FAILED
     assert report.error == "the run lost its lock on the tenant"
     assert fake.invoices() == []

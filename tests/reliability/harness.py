@@ -32,10 +32,11 @@ from spotilla_procountor.app.demo_data import business_id_check_digit
 from spotilla_procountor.app.service import Credentials
 from spotilla_procountor.app.settings import Settings
 from spotilla_procountor.domain.keys import invoice_key
-from spotilla_procountor.domain.state import EntityKind, RunStatus, TransferState
+from spotilla_procountor.domain.state import IN_DOUBT, EntityKind, RecordState, RunStatus
 
 SCALE = float(os.environ.get("SPOTILLA_PROCOUNTOR_RELIABILITY_SCALE", "1"))
 CLI = [sys.executable, "-c", "from spotilla_procountor.app.cli import main; main()"]
+CRASHING_CLI = [sys.executable, str(Path(__file__).with_name("crashing_cli.py"))]
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 TOKEN_PATH = "/oauth/token"
 
@@ -107,10 +108,10 @@ class World:
         self.outputs.append(str(log))
         environment = {**self.env, **env}
         if crash_at:
-            environment["SPOTILLA_PROCOUNTOR_CRASH_AT"] = crash_at
+            environment["SPOTILLA_RELIABILITY_CRASH_AT"] = crash_at
         with log.open("w") as out:
             return subprocess.Popen(
-                [*CLI, *(args or ("sync", "--organization", str(self.org)))],
+                [*(CRASHING_CLI if crash_at else CLI), *(args or ("sync", "--organization", str(self.org)))],
                 env=environment,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -151,18 +152,11 @@ class World:
         return not self.in_doubt()
 
     def in_doubt(self) -> list[str]:
-        doubtful = [
-            f"task {r.task_id} {r.state}"
-            for r in self.state.transfers(self.org).values()
-            if r.state in (TransferState.PENDING, TransferState.SENT)
+        return [
+            f"{kind} {r.spotilla_id} {r.state}"
+            for kind in EntityKind
+            for r in self.state.records(self.org, kind, states=IN_DOUBT).values()
         ]
-        for kind in (EntityKind.CUSTOMER, EntityKind.PRODUCT):
-            doubtful += [
-                f"{kind} {sid} PENDING"
-                for sid, link in self.state.links(self.org, kind).items()
-                if link.state == "PENDING"
-            ]
-        return doubtful
 
     def sync_until_settled(self, max_runs: int = 8, **env: str) -> int:
         """Restarts the sync until a run succeeds with nothing in doubt; returns how many runs it took."""
@@ -275,8 +269,8 @@ class World:
         assert [b for b, n in partner_ids.items() if n > 1] == [], "a partner exists twice in Procountor"
         assert [c for c, n in product_codes.items() if n > 1] == [], "a product exists twice in Procountor"
 
-        transfers = self.state.transfers(self.org)
-        created = {r.key for r in transfers.values() if r.state == TransferState.CREATED}
+        transfers = self.state.records(self.org, EntityKind.TASK)
+        created = {invoice_key(self.org, r.spotilla_id) for r in transfers.values() if r.state == RecordState.LINKED}
         assert created == set(keys), "Spotilla's transfer records and Procountor's invoices disagree"
         assert self.in_doubt() == [], "a transfer or link was left in doubt"
         waiting = [t for t in self.spotilla.tasks_awaiting_invoice(self.org) if t.id not in self.eligible]
@@ -347,6 +341,9 @@ def world(tmp_path: Path, *, database: str = "postgres", fake: FakeProcountor | 
             "SPOTILLA_PROCOUNTOR_LOG_LEVEL": "DEBUG",
             "SPOTILLA_PROCOUNTOR_REQUEST_TIMEOUT_S": "5",
             "SPOTILLA_PROCOUNTOR_LOCK_TTL_S": "2",
+            # A killed process sends nothing more, so its claims may be looked up at once; the lost-lock
+            # scenarios, whose first process lives on, set a grace of their own.
+            "SPOTILLA_PROCOUNTOR_CLAIM_GRACE_S": "0",
             "COLUMNS": "200",
         }
         built = World(engine, fake, served.url, env, tmp_path)

@@ -79,7 +79,7 @@ def _name_in_spotilla(world, customer_id: int) -> str:
 def _linked_customer(world) -> tuple[int, int]:
     from spotilla_procountor.domain.state import EntityKind
 
-    links = world.state.links(world.org, EntityKind.CUSTOMER)
+    links = world.state.records(world.org, EntityKind.CUSTOMER)
     customer_id, link = sorted(links.items())[0]
     return customer_id, link.procountor_id
 

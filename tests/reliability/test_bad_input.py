@@ -6,6 +6,7 @@ import pytest
 from harness import business_id, scaled
 
 from spotilla_procountor.domain.keys import invoice_key
+from spotilla_procountor.domain.state import EntityKind
 
 pytestmark = [pytest.mark.reliability, pytest.mark.loopback, pytest.mark.slow]
 
@@ -147,15 +148,15 @@ def test_bad_input_is_held_back_with_a_reason_not_looped_and_goes_through_once_f
     invoiced = {i["originalInvoiceNumber"] for i in world.fake.invoices()}
     assert {invoice_key(world.org, t) for t in good} <= invoiced, "bad items stopped good ones"
 
-    transfers = world.state.transfers(world.org)
+    transfers = world.state.records(world.org, EntityKind.TASK)
     outcome = {}
     for label, (task_id, _fix) in corpus.items():
         record = transfers.get(task_id)
         went_through = invoice_key(world.org, task_id) in invoiced
         assert went_through or (record is not None and record.reasons), f"{label}: waits without a reason"
-        codes = ["invoiced"] if went_through else [reason.split(":")[0] for reason in record.reasons]
+        codes = ["invoiced"] if went_through else [str(reason.code) for reason in record.reasons]
         assert EXPECTED[label] in codes, f"{label}: expected {EXPECTED[label]}, got {codes}"
-        outcome[label] = "invoiced" if went_through else f"{record.state}: {record.reasons[0][:90]}"
+        outcome[label] = "invoiced" if went_through else f"{record.state}: {str(record.reasons[0])[:90]}"
     figures.held_back = sum(not v.startswith("invoiced") for v in outcome.values())
     figures.notes += [f"{label} → {text}" for label, text in outcome.items()]
 

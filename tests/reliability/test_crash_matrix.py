@@ -9,9 +9,9 @@ from __future__ import annotations
 import random
 
 import pytest
+from crash_points import FLOWS, POINTS
 from harness import SCALE, scaled
 
-from spotilla_procountor.adapters.crash_points import FLOWS, POINTS
 from spotilla_procountor.adapters.procountor_fake import FaultPlan
 
 pytestmark = [pytest.mark.reliability, pytest.mark.postgres, pytest.mark.loopback, pytest.mark.slow]

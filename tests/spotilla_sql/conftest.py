@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from dbutil import postgres_engine, sqlite_engine
 from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
 from spotilla_procountor.adapters.spotilla_sql.repository import SqlSpotillaRepository
+from spotilla_procountor.adapters.spotilla_sql.run_lock import ADVISORY_NAMESPACE
 from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
 
 from .seed import Seed
@@ -67,3 +70,30 @@ def store(engine: Engine, clock: SteppingClock) -> SqlStateStore:
 @pytest.fixture
 def seed(engine: Engine) -> Seed:
     return Seed(engine)
+
+
+@pytest.fixture
+def org() -> int:
+    """A tenant id of its own: PostgreSQL advisory locks are shared by every schema of the database."""
+    return random.randint(1_000_000, 2**31 - 1)
+
+
+_LOCK_HOLDERS = text(
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() "
+    "AND classid = :ns AND objid = hashtext(current_schema() || ':' || CAST(:org AS text))::oid"
+)
+
+
+def kill_lock_holder(engine: Engine, org: int) -> int:
+    """Terminates the PostgreSQL backend holding this schema's run lock of `org`, as a dropped connection would.
+
+    Returns once the lock is gone (pg_terminate_backend only signals the backend); fails if it does not go.
+    """
+    with engine.connect() as conn:
+        [pid] = conn.execute(_LOCK_HOLDERS, {"ns": ADVISORY_NAMESPACE, "org": org}).scalars().all()
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+        deadline = time.monotonic() + 10
+        while conn.execute(_LOCK_HOLDERS, {"ns": ADVISORY_NAMESPACE, "org": org}).first() is not None:
+            assert time.monotonic() < deadline, f"backend {pid} still holds the run lock of {org}"
+            time.sleep(0.02)
+    return pid

@@ -65,15 +65,15 @@ class Seed:
         return self.insert("task_products", task_id=task_id, product_id=product_id, quantity=quantity)
 
     def transfer(self, organization_id: int, task_id: int, state: str) -> None:
-        """A transfer record as the integration would have left it."""
+        """A task's record as the integration would have left it (a transfer's old CREATED is LINKED now)."""
         self.insert_many(
-            "procountor_transfers",
+            "procountor_records",
             [
                 {
                     "organization_id": organization_id,
-                    "task_id": task_id,
-                    "key": f"SP-{organization_id}-{task_id}",
-                    "state": state,
+                    "kind": "TASK",
+                    "spotilla_id": task_id,
+                    "state": "LINKED" if state == "CREATED" else state,
                 }
             ],
         )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -21,12 +23,16 @@ from spotilla_procountor.adapters.spotilla_sql.migrate import (
 )
 from spotilla_procountor.adapters.spotilla_sql.models import SPOTILLA_TABLES
 from spotilla_procountor.adapters.spotilla_sql.repository import SqlSpotillaRepository
+from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
+from spotilla_procountor.domain.keys import invoice_key
 from spotilla_procountor.domain.model import CustomerFields
+from spotilla_procountor.domain.reasons import Reason, ReasonCode
+from spotilla_procountor.domain.state import EntityKind, Record, RecordState
 
 INTEGRATION_TABLES = {
     "procountor_settings",
-    "procountor_links",
-    "procountor_transfers",
+    "procountor_records",
+    "procountor_fences",
     "procountor_partner_mirror",
     "procountor_watermarks",
     "procountor_runs",
@@ -58,7 +64,7 @@ def test_upgrading_twice_changes_nothing(engine: Engine) -> None:
 
     assert schema_differences(engine, target_metadata()) == []
     with engine.connect() as conn:
-        assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == ["0001"]
+        assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == ["0002"]
 
 
 def test_a_database_can_be_upgraded_by_its_url(tmp_path: Path) -> None:
@@ -142,3 +148,164 @@ def test_connections_are_set_up_for_their_database(engine: Engine) -> None:
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
         else:
             assert conn.exec_driver_sql("SHOW timezone").scalar() == "UTC"
+
+
+# Revision 0001's two state tables, as a version before 0002 left them (plain SQL, as an outside tool would see).
+ORG = 7
+NO_ORDER_NUMBER = "The task has no order number…"
+OLD_LINKS = [
+    {
+        "organization_id": ORG,
+        "kind": "PRODUCT",
+        "spotilla_id": 1,
+        "procountor_id": 501,
+        "state": "LINKED",
+        "fingerprint": "fp-product",
+        "reason": None,
+        "updated_at": "2025-03-01 10:00:00",
+    },
+    {
+        "organization_id": ORG,
+        "kind": "CUSTOMER",
+        "spotilla_id": 2,
+        "procountor_id": None,
+        "state": "HELD_BACK",
+        "fingerprint": "fp-customer",
+        "reason": "Asiakkaalta puuttuu Y-tunnus; lisää se Spotillaan.",
+        "updated_at": "2025-03-01 10:00:01",
+    },
+]
+OLD_TRANSFERS = [
+    {
+        "organization_id": ORG,
+        "task_id": 11,
+        "key": invoice_key(ORG, 11),
+        "state": "CREATED",
+        "invoice_id": 4_000_000_123,
+        "reasons": "[]",
+        "fingerprint": "fp-11",
+        "attempts": 2,
+        "updated_at": "2025-03-01 10:00:02",
+    },
+    {
+        "organization_id": ORG,
+        "task_id": 12,
+        "key": invoice_key(ORG, 12),
+        "state": "HELD_BACK",
+        "invoice_id": None,
+        "reasons": json.dumps([f"NO_ORDER_NUMBER: {NO_ORDER_NUMBER}"], ensure_ascii=False),
+        "fingerprint": "fp-12",
+        "attempts": 1,
+        "updated_at": "2025-03-01 10:00:03",
+    },
+]
+
+
+def _insert(engine: Engine, table: str, rows: list[dict[str, Any]]) -> None:
+    names = ", ".join(rows[0])
+    with engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in rows[0])})"), rows)
+
+
+def _old_rows(engine: Engine) -> dict[str, list[dict[str, Any]]]:
+    with engine.connect() as conn:
+        return {
+            table: [dict(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2, 3")).mappings()]
+            for table in ("procountor_links", "procountor_transfers")
+        }
+
+
+def _at(moment: str) -> datetime:
+    return datetime.fromisoformat(moment).replace(tzinfo=UTC)
+
+
+def _upgrade(engine: Engine, revision: str) -> None:
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), revision)
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), revision)
+
+
+def test_links_and_transfers_become_records_and_come_back_on_a_downgrade(empty_engine: Engine) -> None:
+    _upgrade(empty_engine, "0001")
+    _insert(empty_engine, "procountor_links", OLD_LINKS)
+    _insert(empty_engine, "procountor_transfers", OLD_TRANSFERS)
+    before = _old_rows(empty_engine)
+
+    _upgrade(empty_engine, "head")
+
+    store = SqlStateStore(empty_engine)
+    product, customer = OLD_LINKS
+    linked, held = OLD_TRANSFERS
+    assert store.records(ORG, EntityKind.PRODUCT) == {
+        1: Record(
+            ORG,
+            EntityKind.PRODUCT,
+            1,
+            RecordState.LINKED,
+            procountor_id=501,
+            fingerprint="fp-product",
+            updated_at=_at(product["updated_at"]),
+        )
+    }
+    assert store.records(ORG, EntityKind.CUSTOMER) == {
+        2: Record(
+            ORG,
+            EntityKind.CUSTOMER,
+            2,
+            RecordState.HELD_BACK,
+            reasons=(Reason.stored(ReasonCode.CUSTOMER_NOT_IN_PROCOUNTOR, customer["reason"]),),
+            fingerprint="fp-customer",
+            updated_at=_at(customer["updated_at"]),
+        )
+    }
+    tasks = store.records(ORG, EntityKind.TASK)
+    assert tasks == {
+        11: Record(
+            ORG,
+            EntityKind.TASK,
+            11,
+            RecordState.LINKED,
+            procountor_id=4_000_000_123,
+            fingerprint="fp-11",
+            attempts=2,
+            updated_at=_at(linked["updated_at"]),
+        ),
+        12: Record(
+            ORG,
+            EntityKind.TASK,
+            12,
+            RecordState.HELD_BACK,
+            reasons=(Reason.stored(ReasonCode.NO_ORDER_NUMBER, NO_ORDER_NUMBER),),
+            fingerprint="fp-12",
+            attempts=1,
+            updated_at=_at(held["updated_at"]),
+        ),
+    }
+    assert all(r.claim_epoch is None and r.claimed_at is None for r in tasks.values())  # no claim before 0002
+    assert [str(r) for r in tasks[12].reasons] == [f"NO_ORDER_NUMBER: {NO_ORDER_NUMBER}"]  # code and words as stored
+    assert store.records(ORG, EntityKind.CUSTOMER)[2].reason_text == customer["reason"]
+    assert set(inspect(empty_engine).get_table_names()).isdisjoint({"procountor_links", "procountor_transfers"})
+
+    fence = store.acquire_run_lock(ORG, "host-a:1:1", ttl_s=60)  # the fences table is there, and starts at 1
+    assert fence is not None and fence.epoch == 1
+    store.release_run_lock(ORG, "host-a:1:1")
+
+    _downgrade(empty_engine, "0001")
+
+    assert _old_rows(empty_engine) == before
+    assert set(inspect(empty_engine).get_table_names()).isdisjoint({"procountor_records", "procountor_fences"})
+
+
+def test_an_old_reason_without_a_code_this_version_knows_is_kept_whole(empty_engine: Engine) -> None:
+    _upgrade(empty_engine, "0001")
+    old = ["OLD_CODE: Vanha syy, jota ei enää ole.", "Tilaus: numero puuttuu", "Ei koodia lainkaan"]
+    _insert(empty_engine, "procountor_transfers", [{**OLD_TRANSFERS[1], "reasons": json.dumps(old)}])
+
+    _upgrade(empty_engine, "head")
+
+    [held] = SqlStateStore(empty_engine).records(ORG, EntityKind.TASK).values()  # readable, not a RepositoryError
+    assert held.reasons == tuple(Reason.stored(ReasonCode.FIELD_INVALID, text) for text in old)

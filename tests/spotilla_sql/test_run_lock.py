@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import os
-import random
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from dbutil import postgres_engine, sqlite_engine
 from spotilla_procountor.adapters.spotilla_sql.engine import make_engine
 from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
-from spotilla_procountor.adapters.spotilla_sql.run_lock import ADVISORY_NAMESPACE, LeaseRunLocks, holder_id
+from spotilla_procountor.adapters.spotilla_sql.run_lock import LeaseRunLocks, holder_id
 from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
+from spotilla_procountor.domain.state import Fence
 
-from .conftest import SteppingClock
-
-
-@pytest.fixture
-def org() -> int:
-    """A tenant id of its own: PostgreSQL advisory locks are shared by every schema of the database."""
-    return random.randint(1_000_000, 2**31 - 1)
+from .conftest import SteppingClock, kill_lock_holder
 
 
 @pytest.fixture
@@ -37,20 +30,24 @@ def rival(engine: Engine, clock: SteppingClock) -> SqlStateStore:
 def test_a_second_holder_does_not_get_the_lock_until_the_first_releases_it(
     store: SqlStateStore, rival: SqlStateStore, org: int
 ) -> None:
-    assert store.acquire_run_lock(org, "worker-a", ttl_s=60)
-    assert not rival.acquire_run_lock(org, "worker-b", ttl_s=60)
-    assert rival.acquire_run_lock(org + 1, "worker-b", ttl_s=60)  # another tenant runs freely
+    assert store.acquire_run_lock(org, "worker-a", ttl_s=60) == Fence(org, 1, "worker-a")
+    assert rival.acquire_run_lock(org, "worker-b", ttl_s=60) is None
+    assert rival.acquire_run_lock(org + 1, "worker-b", ttl_s=60) == Fence(org + 1, 1, "worker-b")  # runs freely
 
     store.release_run_lock(org, "worker-a")
 
-    assert rival.acquire_run_lock(org, "worker-b", ttl_s=60)
+    assert rival.acquire_run_lock(org, "worker-b", ttl_s=60) == Fence(org, 2, "worker-b")  # the epoch goes on
     rival.release_run_lock(org, "worker-b")
     rival.release_run_lock(org + 1, "worker-b")
 
 
-def test_taking_a_lock_one_already_holds_succeeds(store: SqlStateStore, org: int) -> None:
-    assert store.acquire_run_lock(org, "worker-a", ttl_s=60)
-    assert store.acquire_run_lock(org, "worker-a", ttl_s=60)
+def test_taking_a_lock_one_already_holds_succeeds_with_a_new_epoch(store: SqlStateStore, org: int) -> None:
+    first = store.acquire_run_lock(org, "worker-a", ttl_s=60)
+    again = store.acquire_run_lock(org, "worker-a", ttl_s=60)
+
+    assert first is not None and again is not None
+    assert again.epoch == first.epoch + 1
+    assert store.holds(again) and not store.holds(first)
     store.release_run_lock(org, "worker-a")
 
 
@@ -67,13 +64,16 @@ def test_the_run_lock_block_releases_the_lock_even_when_the_run_fails(
     store: SqlStateStore, rival: SqlStateStore, org: int
 ) -> None:
     with pytest.raises(RuntimeError), store.run_lock(org, "worker-a", ttl_s=60) as taken:
-        assert taken
+        assert taken == Fence(org, 1, "worker-a")
         with rival.run_lock(org, "worker-b", ttl_s=60) as rival_taken:
-            assert not rival_taken
+            assert rival_taken is None
         raise RuntimeError("the run broke")
 
+    assert not store.holds(taken)
     with rival.run_lock(org, "worker-b", ttl_s=60) as rival_taken:
-        assert rival_taken
+        assert rival_taken == Fence(org, 2, "worker-b")
+        assert rival.holds(rival_taken)
+    assert not rival.holds(rival_taken)
 
 
 def test_an_expired_lease_is_taken_over(engine: Engine, clock: SteppingClock, org: int) -> None:
@@ -109,8 +109,11 @@ def test_sqlite_run_locks_are_leases(tmp_path: Path, clock: SteppingClock, org: 
 
     clock.advance(61)
 
-    assert rival.acquire_run_lock(org, "worker-b", ttl_s=60)
+    fence = rival.acquire_run_lock(org, "worker-b", ttl_s=60)
+    assert fence is not None and rival.holds(fence)
     assert not store.renew_run_lock(org, "worker-a", ttl_s=60)
+    clock.advance(61)
+    assert not rival.holds(fence)  # a lease that ran out holds nothing, even before someone else takes it
     engine.dispose()
 
 
@@ -121,32 +124,20 @@ def test_a_postgres_advisory_lock_excludes_another_engine_and_dies_with_its_conn
         other_engine = make_engine(engine.url)
         try:
             store, rival = SqlStateStore(engine), SqlStateStore(other_engine)
-            assert store.acquire_run_lock(org, "worker-a", ttl_s=1)
-            assert not rival.acquire_run_lock(org, "worker-b", ttl_s=1)
+            fence = store.acquire_run_lock(org, "worker-a", ttl_s=1)
+            assert fence is not None and store.holds(fence)
+            assert rival.acquire_run_lock(org, "worker-b", ttl_s=1) is None
             assert store.renew_run_lock(org, "worker-a", ttl_s=1)
 
-            _kill_lock_holder(other_engine, org)  # the scheduler process holding it died
+            kill_lock_holder(other_engine, org)  # the scheduler process holding it died
 
-            assert rival.acquire_run_lock(org, "worker-b", ttl_s=1)
+            assert not store.holds(fence)  # at once, before anyone else takes the lock
+            rival_fence = rival.acquire_run_lock(org, "worker-b", ttl_s=1)
+            assert rival_fence is not None and rival_fence.epoch == fence.epoch + 1
             assert not store.renew_run_lock(org, "worker-a", ttl_s=1)
             rival.release_run_lock(org, "worker-b")
         finally:
             other_engine.dispose()
-
-
-def _kill_lock_holder(engine: Engine, org: int) -> None:
-    find = text(
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = :ns AND granted "
-        "AND objid = hashtext(current_schema() || ':' || CAST(:org AS text))::oid"
-    )
-    alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
-    with engine.connect() as conn:
-        pid = conn.execute(find, {"ns": ADVISORY_NAMESPACE, "org": org}).scalar_one()
-        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        # pg_terminate_backend only signals; the lock goes when the backend has exited, a moment later.
-        deadline = time.monotonic() + 10
-        while conn.execute(alive, {"pid": pid}).scalar_one() and time.monotonic() < deadline:
-            time.sleep(0.02)
 
 
 def test_a_lease_left_by_a_dead_process_on_this_host_is_taken_over_at_once(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
-"""The integration's own memory: links, transfer records, partner mirror, watermark, run log, settings."""
+"""The integration's own memory: records, partner mirror, watermark, run log, settings."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -14,73 +15,86 @@ from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
 from spotilla_procountor.domain.errors import RepositoryError
 from spotilla_procountor.domain.model import TransferPolicy
+from spotilla_procountor.domain.reasons import Reason, ReasonCode
 from spotilla_procountor.domain.state import (
+    IN_DOUBT,
     EntityKind,
     Event,
-    Link,
-    LinkState,
+    Flow,
     Outcome,
     PartnerMirrorEntry,
+    Record,
+    RecordState,
     RunStatus,
-    TransferRecord,
-    TransferState,
 )
 
 from .conftest import SteppingClock
-from .seed import Seed
+from .seed import Seed, count_statements
 
 ORG = 7
 
 
-def link(
+def record(
     spotilla_id: int,
     procountor_id: int | None,
     kind: EntityKind = EntityKind.PRODUCT,
-    state: LinkState = LinkState.LINKED,
+    state: RecordState = RecordState.LINKED,
     fingerprint: str | None = None,
-    reason: str | None = None,
-) -> Link:
-    return Link(ORG, kind, spotilla_id, procountor_id, state, fingerprint, reason)
+    reasons: tuple[Reason, ...] = (),
+) -> Record:
+    return Record(ORG, kind, spotilla_id, state, procountor_id, reasons, fingerprint)
 
 
-def test_links_round_trip_by_kind_and_spotilla_id(store: SqlStateStore) -> None:
-    product = link(1, 501, fingerprint="abc")
-    customer = link(1, 9001, EntityKind.CUSTOMER, state=LinkState.PENDING, reason="outcome unknown")
-    store.save_link(product)
-    store.save_link(customer)
-
-    assert store.links(ORG, EntityKind.PRODUCT) == {1: product}
-    assert store.links(ORG, EntityKind.CUSTOMER) == {1: customer}
-    assert store.links(ORG + 1, EntityKind.PRODUCT) == {}
+def task(task_id: int, state: RecordState, invoice_id: int | None = None, **fields: object) -> Record:
+    return replace(Record(ORG, EntityKind.TASK, task_id, state, invoice_id), **fields)
 
 
-def test_saving_a_link_again_replaces_it(store: SqlStateStore) -> None:
-    store.save_link(link(1, None, state=LinkState.PENDING))
-    store.save_link(link(1, 501, fingerprint="v2"))
-
-    assert store.links(ORG, EntityKind.PRODUCT) == {1: link(1, 501, fingerprint="v2")}
+def as_stored(item: Record, clock: SteppingClock) -> Record:
+    """The record as it reads back: stamped with the time it was saved when it came without one."""
+    return replace(item, updated_at=item.updated_at or clock.now())
 
 
-def test_a_procountor_id_cannot_be_linked_to_two_spotilla_objects(store: SqlStateStore) -> None:
-    store.save_link(link(1, 501))
+def test_records_round_trip_by_kind_and_spotilla_id(store: SqlStateStore, clock: SteppingClock) -> None:
+    product = record(1, 501, fingerprint="abc")
+    no_answer = Reason.of(ReasonCode.NO_ANSWER, what="Customer Kuusikko", detail="read timed out")
+    customer = record(1, 9001, EntityKind.CUSTOMER, state=RecordState.PENDING, reasons=(no_answer,))
+    store.save_record(product)
+    store.save_record(customer)
 
-    with pytest.raises(RepositoryError, match="saving a link"):
-        store.save_link(link(2, 501))
+    assert store.records(ORG, EntityKind.PRODUCT) == {1: as_stored(product, clock)}
+    assert store.records(ORG, EntityKind.CUSTOMER) == {1: as_stored(customer, clock)}
+    assert store.records(ORG, EntityKind.TASK) == {}
+    assert store.records(ORG + 1, EntityKind.PRODUCT) == {}
 
-    store.save_link(link(2, 501, EntityKind.CUSTOMER))  # another kind is another id space
-    assert store.links(ORG, EntityKind.PRODUCT) == {1: link(1, 501)}
+
+def test_saving_a_record_again_replaces_it(store: SqlStateStore, clock: SteppingClock) -> None:
+    store.save_record(record(1, None, state=RecordState.PENDING))
+    clock.advance(5)
+    store.save_record(record(1, 501, fingerprint="v2"))
+
+    assert store.records(ORG, EntityKind.PRODUCT) == {1: as_stored(record(1, 501, fingerprint="v2"), clock)}
 
 
-def test_many_links_may_wait_for_a_procountor_id(store: SqlStateStore) -> None:
+def test_a_procountor_id_cannot_be_paired_with_two_spotilla_objects(store: SqlStateStore, clock: SteppingClock) -> None:
+    store.save_record(record(1, 501))
+
+    with pytest.raises(RepositoryError, match="saving a record"):
+        store.save_record(record(2, 501))
+
+    store.save_record(record(2, 501, EntityKind.CUSTOMER))  # another kind is another id space
+    assert store.records(ORG, EntityKind.PRODUCT) == {1: as_stored(record(1, 501), clock)}
+
+
+def test_many_records_may_wait_for_a_procountor_id(store: SqlStateStore) -> None:
     for spotilla_id in (1, 2, 3):
-        store.save_link(link(spotilla_id, None, state=LinkState.PENDING))
+        store.save_record(record(spotilla_id, None, state=RecordState.PENDING))
 
-    assert len(store.links(ORG, EntityKind.PRODUCT)) == 3
+    assert len(store.records(ORG, EntityKind.PRODUCT)) == 3
 
 
-def test_links_are_unique_in_both_directions_in_the_table_itself(engine: Engine) -> None:
+def test_records_are_unique_in_both_directions_in_the_table_itself(engine: Engine) -> None:
     insert = text(
-        "INSERT INTO procountor_links (organization_id, kind, spotilla_id, procountor_id, state) "
+        "INSERT INTO procountor_records (organization_id, kind, spotilla_id, procountor_id, state) "
         "VALUES (:org, 'PRODUCT', :sid, :pid, 'LINKED')"
     )
     with engine.begin() as conn:
@@ -90,50 +104,76 @@ def test_links_are_unique_in_both_directions_in_the_table_itself(engine: Engine)
             conn.execute(insert, duplicate)
 
 
-def test_transfer_records_round_trip_with_their_reasons(store: SqlStateStore, clock: SteppingClock) -> None:
-    held = TransferRecord(
-        ORG,
-        task_id=11,
-        key="SP-7-11",
-        state=TransferState.HELD_BACK,
-        reasons=("CUSTOMER_NO_BUSINESS_ID: Asiakkaalta puuttuu Y-tunnus.", "NO_PRODUCTS: Tehtävällä ei ole tuotteita."),
-        fingerprint="f1",
-        attempts=1,
+def test_task_records_round_trip_with_their_reasons(store: SqlStateStore, engine: Engine, clock: SteppingClock) -> None:
+    business_id = Reason.of(ReasonCode.BUSINESS_ID_MALFORMED, value="123456-7")
+    products = Reason.of(ReasonCode.NO_PRODUCTS)
+    earlier = Reason.stored(ReasonCode.NO_ORDER_NUMBER, "Tilausnumero puuttuu.")
+    held = task(11, RecordState.HELD_BACK, reasons=(business_id, products, earlier), fingerprint="f1", attempts=1)
+    created = task(12, RecordState.LINKED, 4_000_000_123, attempts=2, updated_at=clock.now())
+    store.save_record(held)
+    store.save_record(created)
+
+    assert store.records(ORG, EntityKind.TASK) == {11: as_stored(held, clock), 12: created}
+    assert store.records(ORG, EntityKind.TASK)[11].reason_text == (
+        "The customer's business ID '123456-7' is not of the form 1234567-8; correct it in Spotilla. "
+        "The task has no products to invoice; add the products used on the task. Tilausnumero puuttuu."
     )
-    created = TransferRecord(
-        ORG, 12, "SP-7-12", TransferState.CREATED, invoice_id=4_000_000_123, attempts=2, updated_at=clock.now()
-    )
-    store.save_transfer(held)
-    store.save_transfer(created)
-
-    assert store.transfers(ORG) == {
-        11: replace(held, updated_at=clock.now()),
-        12: created,
-    }
-    assert list(store.transfers(ORG, [12, 99])) == [12]
-    assert store.transfers(ORG, []) == {}
+    assert list(store.records(ORG, EntityKind.TASK, [12, 99])) == [12]
+    assert store.records(ORG, EntityKind.TASK, []) == {}
+    with engine.connect() as conn:  # stored as code and facts, so a sentence can be reworded later
+        stored = json.loads(
+            conn.execute(text("SELECT reasons FROM procountor_records WHERE spotilla_id = 11")).one()[0]
+        )
+    assert stored[0] == {"code": "BUSINESS_ID_MALFORMED", "params": {"value": "123456-7"}}
 
 
-def test_a_transfer_moves_through_its_states(store: SqlStateStore) -> None:
-    for state in (TransferState.PENDING, TransferState.SENT, TransferState.CREATED):
-        store.save_transfer(TransferRecord(ORG, 11, "SP-7-11", state, invoice_id=5 if state == "CREATED" else None))
+def test_records_can_be_read_by_state(store: SqlStateStore) -> None:
+    for task_id, state in enumerate(RecordState, start=1):
+        store.save_record(task(task_id, state))
+    store.save_record(record(1, None, state=RecordState.PENDING))  # another kind: never among the tasks
 
-    assert store.transfers(ORG)[11].state is TransferState.CREATED
-    assert store.transfers(ORG)[11].invoice_id == 5
+    by_state = store.records(ORG, EntityKind.TASK, states=[RecordState.LINKED])
+    in_doubt = store.records(ORG, EntityKind.TASK, [2, 3], states=IN_DOUBT)
+
+    assert [r.state for r in by_state.values()] == [RecordState.LINKED]
+    assert {r.state for r in store.records(ORG, EntityKind.TASK, states=IN_DOUBT).values()} == set(IN_DOUBT)
+    assert [r.state for r in in_doubt.values()] == [RecordState.SENT]  # ids and states together
+    assert store.records(ORG, EntityKind.TASK, states=[]) == {}
 
 
-def test_an_external_key_belongs_to_one_task_only(store: SqlStateStore) -> None:
-    store.save_transfer(TransferRecord(ORG, 11, "SP-7-11", TransferState.SENT))
+def test_reading_many_records_by_id_takes_a_statement_per_500(engine: Engine, store: SqlStateStore) -> None:
+    for task_id in (1, 600, 1200):
+        store.save_record(task(task_id, RecordState.SENT))
+
+    with count_statements(engine) as statements:
+        found = store.records(ORG, EntityKind.TASK, range(1, 1201))
+
+    assert sorted(found) == [1, 600, 1200]
+    assert len(statements) == 3
+
+
+def test_a_task_moves_through_its_states(store: SqlStateStore) -> None:
+    for state in (RecordState.PENDING, RecordState.SENT, RecordState.LINKED):
+        store.save_record(task(11, state, 5 if state == RecordState.LINKED else None))
+
+    assert store.records(ORG, EntityKind.TASK)[11].state is RecordState.LINKED
+    assert store.records(ORG, EntityKind.TASK)[11].procountor_id == 5
+
+
+def test_an_invoice_belongs_to_one_task_only(store: SqlStateStore) -> None:
+    store.save_record(task(11, RecordState.LINKED, 5))
 
     with pytest.raises(RepositoryError):
-        store.save_transfer(TransferRecord(ORG, 12, "SP-7-11", TransferState.SENT))
+        store.save_record(task(12, RecordState.LINKED, 5))
+
+    assert list(store.records(ORG, EntityKind.TASK)) == [11]
 
 
 def test_writes_are_visible_to_another_connection_at_once(engine: Engine, store: SqlStateStore) -> None:
-    store.save_transfer(TransferRecord(ORG, 11, "SP-7-11", TransferState.SENT))
+    store.save_record(task(11, RecordState.SENT))
     other_engine = make_engine(engine.url)
     try:
-        assert SqlStateStore(other_engine).transfers(ORG)[11].state is TransferState.SENT
+        assert SqlStateStore(other_engine).records(ORG, EntityKind.TASK)[11].state is RecordState.SENT
     finally:
         other_engine.dispose()
 
@@ -172,10 +212,10 @@ def test_the_run_log_keeps_runs_newest_first_with_counts_and_events(store: SqlSt
     store.finish_run(first, RunStatus.FAILED, {}, error="Procountor rejected the credentials")
     second = store.start_run(ORG, dry_run=True)
     event = Event(
-        "invoices", EntityKind.TASK, 11, Outcome.HELD_BACK, reason_code="NO_PRODUCTS", message="Ei tuotteita."
+        Flow.INVOICES, EntityKind.TASK, 11, Outcome.HELD_BACK, reason_code="NO_PRODUCTS", message="Ei tuotteita."
     )
     store.record_event(second, event)
-    store.record_event(second, Event("products", EntityKind.PRODUCT, 3, Outcome.WOULD_CREATE))
+    store.record_event(second, Event(Flow.PRODUCTS, EntityKind.PRODUCT, 3, Outcome.WOULD_CREATE))
 
     runs = store.runs(ORG)
 
@@ -186,7 +226,7 @@ def test_the_run_log_keeps_runs_newest_first_with_counts_and_events(store: SqlSt
     assert runs[1].started_at == started
     assert runs[1].finished_at == clock.now()
     assert runs[1].error == "Procountor rejected the credentials"
-    assert store.run_events(second) == [event, Event("products", EntityKind.PRODUCT, 3, Outcome.WOULD_CREATE)]
+    assert store.run_events(second) == [event, Event(Flow.PRODUCTS, EntityKind.PRODUCT, 3, Outcome.WOULD_CREATE)]
 
     store.finish_run(second, RunStatus.SUCCEEDED, {"invoices_created": 0, "held_back": 1})
     assert store.runs(ORG, limit=1)[0].counts == {"invoices_created": 0, "held_back": 1}
@@ -239,38 +279,50 @@ def any_store(request: pytest.FixtureRequest, store: SqlStateStore):
     return store if request.param == "sql" else InMemoryStateStore()
 
 
+def stamped(records: dict[int, Record]) -> dict[int, Record]:
+    """Records without the time they were saved (the in-memory store stamps the wall clock)."""
+    return {sid: replace(r, updated_at=None) for sid, r in records.items()}
+
+
 def test_writes_made_together_appear_together_when_the_block_ends(any_store) -> None:
     run_id = any_store.start_run(ORG)
-    event = Event("products", EntityKind.PRODUCT, 1, Outcome.CREATED, 501)
+    event = Event(Flow.PRODUCTS, EntityKind.PRODUCT, 1, Outcome.CREATED, 501)
 
     with any_store.together():
-        any_store.save_link(link(1, 501))
+        any_store.save_record(record(1, 501))
         with any_store.together():  # a nested block joins the outer one
             any_store.remember_partners(ORG, [PartnerMirrorEntry(77, "0112038-9", None)])
         any_store.record_event(run_id, event)
-        assert any_store.links(ORG, EntityKind.PRODUCT) == {}  # nothing before the end of the block
+        assert any_store.records(ORG, EntityKind.PRODUCT) == {}  # nothing before the end of the block
         assert any_store.partner_mirror(ORG) == {}
 
-    assert any_store.links(ORG, EntityKind.PRODUCT) == {1: link(1, 501)}
+    assert stamped(any_store.records(ORG, EntityKind.PRODUCT)) == {1: record(1, 501)}
     assert set(any_store.partner_mirror(ORG)) == {77}
-    any_store.save_link(link(2, 502))  # outside a block, a write is done at once
-    assert set(any_store.links(ORG, EntityKind.PRODUCT)) == {1, 2}
+    any_store.save_record(record(2, 502))  # outside a block, a write is done at once
+    assert set(any_store.records(ORG, EntityKind.PRODUCT)) == {1, 2}
 
 
 def test_a_block_that_raises_writes_nothing(any_store) -> None:
     with pytest.raises(ZeroDivisionError), any_store.together():
-        any_store.save_link(link(1, 501))
+        any_store.save_record(record(1, 501))
         _ = 1 / 0  # a bug in the block is not mistaken for a database error
 
-    assert any_store.links(ORG, EntityKind.PRODUCT) == {}
+    assert any_store.records(ORG, EntityKind.PRODUCT) == {}
 
 
 def test_a_write_the_database_refuses_undoes_the_whole_block(any_store) -> None:
-    any_store.save_link(link(1, 501))
+    any_store.save_record(record(1, 501))
+    run_id = any_store.start_run(ORG)
 
-    with pytest.raises((RepositoryError, ValueError), match=r"saving a link|already linked"), any_store.together():
-        any_store.save_transfer(TransferRecord(ORG, 11, "SP-7-11", TransferState.CREATED, invoice_id=9))
-        any_store.save_link(link(2, 501))  # 501 is linked to product 1 already
+    with pytest.raises(RepositoryError, match=r"saving a record|already paired"), any_store.together():
+        any_store.save_record(task(11, RecordState.LINKED, 9))
+        any_store.record_event(run_id, Event(Flow.INVOICES, EntityKind.TASK, 11, Outcome.CREATED, 9))
+        any_store.save_record(record(2, 501))  # 501 is paired with product 1 already
 
-    assert any_store.transfers(ORG) == {}
-    assert any_store.links(ORG, EntityKind.PRODUCT) == {1: link(1, 501)}
+    assert any_store.records(ORG, EntityKind.TASK) == {}
+    assert stamped(any_store.records(ORG, EntityKind.PRODUCT)) == {1: record(1, 501)}
+    assert events_of(any_store, run_id) == []
+
+
+def events_of(any_store, run_id: int) -> list[Event]:
+    return any_store.run_events(run_id) if isinstance(any_store, SqlStateStore) else any_store.events[run_id]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from spotilla_procountor.adapters.spotilla_sql._sql import chunked, system_now, translated_errors
 from spotilla_procountor.adapters.spotilla_sql.models import CustomerRow, ProductRow, TaskProductRow, TaskRow
-from spotilla_procountor.adapters.spotilla_sql.state_models import SettingsRow, TransferRow
+from spotilla_procountor.adapters.spotilla_sql.state_models import RecordRow, SettingsRow
 from spotilla_procountor.domain.errors import RepositoryError
 from spotilla_procountor.domain.model import (
     Customer,
@@ -25,7 +25,7 @@ from spotilla_procountor.domain.model import (
     TransferPolicy,
 )
 from spotilla_procountor.domain.ports import Clock
-from spotilla_procountor.domain.state import TransferState
+from spotilla_procountor.domain.state import EntityKind, RecordState
 
 # The only customer columns the integration may write (database contract, "What the integration may write").
 CUSTOMER_WRITABLE = (
@@ -80,15 +80,16 @@ class SqlSpotillaRepository:
             return self._read(query, _CUSTOMERS.c.id, ids, _customer)
 
     def tasks_awaiting_invoice(self, organization_id: int) -> list[Task]:
-        """COMPLETED tasks with no invoice created yet (no CREATED transfer), with their task products.
+        """COMPLETED tasks with no invoice created yet (no LINKED task record), with their task products.
 
         Always two statements, however many tasks there are: the tasks, then all their task products.
         """
         tasks_t, used_t = TaskRow.__table__, TaskProductRow.__table__
         invoiced = exists().where(
-            TransferRow.organization_id == tasks_t.c.organization_id,
-            TransferRow.task_id == tasks_t.c.id,
-            TransferRow.state == TransferState.CREATED.value,
+            RecordRow.organization_id == tasks_t.c.organization_id,
+            RecordRow.kind == EntityKind.TASK.value,
+            RecordRow.spotilla_id == tasks_t.c.id,
+            RecordRow.state == RecordState.LINKED.value,
         )
         awaiting = (
             tasks_t.c.organization_id == organization_id,

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Connection, CursorResult, Engine, delete, select, text, update
+from sqlalchemy import ColumnElement, Connection, CursorResult, Engine, delete, exists, select, text, update
 from sqlalchemy.orm import Session
 
 from spotilla_procountor.adapters.spotilla_sql._sql import dialect_insert
@@ -25,6 +25,13 @@ class RunLocks(Protocol):
     def renew(self, organization_id: int, holder: str, ttl_s: float) -> bool: ...
 
     def release(self, organization_id: int, holder: str) -> None: ...
+
+    def guard(self, organization_id: int, holder: str) -> ColumnElement[bool] | None:
+        """A condition, true in the database while `holder` still holds the lock; None if it never took it here.
+
+        A claim's statement carries it, so the database itself refuses a claim made after the lock was lost.
+        """
+        ...
 
 
 def run_locks_for(engine: Engine, now: Callable[[], datetime]) -> RunLocks:
@@ -43,12 +50,16 @@ class AdvisoryRunLocks:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._held: dict[int, tuple[str, Connection]] = {}
+        self._proofs: dict[tuple[int, str], dict[str, int]] = {}
         self._guard = threading.Lock()
 
     def acquire(self, organization_id: int, holder: str, ttl_s: float) -> bool:
         with self._guard:
             if organization_id in self._held:
-                return self._held[organization_id][0] == holder
+                if self._held[organization_id][0] != holder:
+                    return False
+                if self._alive(organization_id):
+                    return True  # a dead one is forgotten, and the lock is taken afresh below if it is free
             connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             try:
                 taken = bool(
@@ -61,7 +72,44 @@ class AdvisoryRunLocks:
                 connection.close()
                 return False
             self._held[organization_id] = (holder, connection)
+            self._proofs[(organization_id, holder)] = self._proof(connection, organization_id)
             return True
+
+    @staticmethod
+    def _proof(connection: Connection, organization_id: int) -> dict[str, int]:
+        """Where the lock shows in `pg_locks`: the backend holding it and the key's two halves."""
+        row = connection.execute(
+            text(f"SELECT pg_backend_pid() AS pid, (({_TENANT_KEY})::bigint & 4294967295) AS objid"),
+            _key(organization_id),
+        ).one()
+        return {"lock_pid": int(row.pid), "lock_ns": ADVISORY_NAMESPACE, "lock_objid": int(row.objid)}
+
+    def guard(self, organization_id: int, holder: str) -> ColumnElement[bool] | None:
+        """True while the backend that took the lock still holds it: a terminated connection fails it at once."""
+        with self._guard:
+            proof = self._proofs.get((organization_id, holder))
+        if proof is None:
+            return None
+        return text(
+            "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = :lock_pid "
+            "AND classid::bigint = :lock_ns AND objid::bigint = :lock_objid AND objsubid = 2)"
+        ).bindparams(**proof)  # type: ignore[return-value]
+
+    def _alive(self, organization_id: int) -> bool:
+        """Whether the connection holding the tenant's lock (and so the lock) still lives; forgets it if not.
+
+        The caller holds `_guard`. A dead one is forgotten, so that this process cannot believe it still holds a
+        lock another process has taken since.
+        """
+        holder, connection = self._held[organization_id]
+        try:
+            connection.scalar(text("SELECT 1"))
+        except Exception:
+            self._held.pop(organization_id)
+            self._proofs.pop((organization_id, holder), None)
+            connection.invalidate()
+            return False
+        return True
 
     def renew(self, organization_id: int, holder: str, ttl_s: float) -> bool:
         """True while this holder's connection, and so its lock, is still alive."""
@@ -69,16 +117,11 @@ class AdvisoryRunLocks:
             held = self._held.get(organization_id)
             if held is None or held[0] != holder:
                 return False
-            try:
-                held[1].scalar(text("SELECT 1"))
-            except Exception:
-                self._held.pop(organization_id)
-                held[1].invalidate()
-                return False
-            return True
+            return self._alive(organization_id)
 
     def release(self, organization_id: int, holder: str) -> None:
         with self._guard:
+            self._proofs.pop((organization_id, holder), None)
             held = self._held.get(organization_id)
             if held is None or held[0] != holder:
                 return
@@ -135,6 +178,12 @@ class LeaseRunLocks:
         )
         with Session(self._engine) as session, session.begin():
             return cast(CursorResult[Any], session.execute(stmt)).rowcount == 1
+
+    def guard(self, organization_id: int, holder: str) -> ColumnElement[bool] | None:
+        """True while `holder`'s lease is unexpired."""
+        return exists().where(
+            LockRow.name == _lock_name(organization_id), LockRow.holder == holder, LockRow.expires_at > self._now()
+        )
 
     def release(self, organization_id: int, holder: str) -> None:
         stmt = delete(LockRow).where(LockRow.name == _lock_name(organization_id), LockRow.holder == holder)

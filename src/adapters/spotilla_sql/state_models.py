@@ -29,38 +29,42 @@ class SettingsRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, server_default=utc_now())
 
 
-class LinkRow(Base):
-    """A Spotilla product or customer paired with its Procountor counterpart; unique in both directions."""
+class RecordRow(Base):
+    """A Spotilla product, customer or task and its Procountor counterpart; one state machine for all kinds.
 
-    __tablename__ = "procountor_links"
-    __table_args__ = (UniqueConstraint("organization_id", "kind", "procountor_id"),)
+    Unique in both directions: a Procountor object is paired with one Spotilla item of its kind.
+    """
+
+    __tablename__ = "procountor_records"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "kind", "procountor_id"),
+        Index(None, "organization_id", "kind", "state"),
+    )
 
     organization_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(Text, primary_key=True)
     spotilla_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     procountor_id: Mapped[int | None] = mapped_column(BigInteger)
     state: Mapped[str] = mapped_column(Text, nullable=False)
-    fingerprint: Mapped[str | None] = mapped_column(Text)
-    reason: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, server_default=utc_now())
-
-
-class TransferRow(Base):
-    """A task's transfer to Procountor, keyed by the deterministic external key."""
-
-    __tablename__ = "procountor_transfers"
-    __table_args__ = (UniqueConstraint("organization_id", "key"),)
-
-    organization_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    task_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    key: Mapped[str] = mapped_column(Text, nullable=False)
-    state: Mapped[str] = mapped_column(Text, nullable=False)
-    invoice_id: Mapped[int | None] = mapped_column(BigInteger)
     reasons: Mapped[str] = mapped_column(Text, nullable=False, server_default="[]")
-    """JSON list of `CODE: sentence` strings."""
+    """JSON list of `{"code": …, "params": {…}}`; sentences are rendered from them when shown."""
     fingerprint: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    claim_epoch: Mapped[int | None] = mapped_column(BigInteger)
+    """The run lock's epoch under which the last create was claimed."""
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, server_default=utc_now())
+
+
+class FenceRow(Base):
+    """A tenant's run-lock epoch: raised each time a run takes the lock; a claim must carry the newest."""
+
+    __tablename__ = "procountor_fences"
+
+    organization_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    epoch: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    holder: Mapped[str] = mapped_column(Text, nullable=False)
+    taken_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, server_default=utc_now())
 
 
 class PartnerMirrorRow(Base):

@@ -9,43 +9,49 @@ import json
 from typing import Any
 
 from spotilla_procountor.adapters.spotilla_sql.state_models import RunEventRow, RunRow
+from spotilla_procountor.domain.reasons import Reason
 from spotilla_procountor.domain.state import (
     EntityKind,
     Event,
-    Link,
-    LinkState,
+    Flow,
     Outcome,
+    Record,
+    RecordState,
     RunStatus,
     RunSummary,
-    TransferRecord,
-    TransferState,
 )
 
 
-def link_of(row: Any) -> Link:
-    return Link(
+def record_of(row: Any) -> Record:
+    return Record(
         organization_id=row.organization_id,
         kind=EntityKind(row.kind),
         spotilla_id=row.spotilla_id,
+        state=RecordState(row.state),
         procountor_id=row.procountor_id,
-        state=LinkState(row.state),
-        fingerprint=row.fingerprint,
-        reason=row.reason,
-    )
-
-
-def transfer_of(row: Any) -> TransferRecord:
-    return TransferRecord(
-        organization_id=row.organization_id,
-        task_id=row.task_id,
-        key=row.key,
-        state=TransferState(row.state),
-        invoice_id=row.invoice_id,
-        reasons=tuple(json.loads(row.reasons or "[]")),
+        reasons=tuple(Reason.from_json(r) for r in json.loads(row.reasons or "[]")),
         fingerprint=row.fingerprint,
         attempts=row.attempts,
+        claim_epoch=row.claim_epoch,
+        claimed_at=row.claimed_at,
         updated_at=row.updated_at,
     )
+
+
+def record_values(record: Record) -> dict[str, Any]:
+    """The columns of a record's row, but `updated_at`."""
+    return {
+        "organization_id": record.organization_id,
+        "kind": EntityKind(record.kind).value,
+        "spotilla_id": record.spotilla_id,
+        "procountor_id": record.procountor_id,
+        "state": RecordState(record.state).value,
+        "reasons": json.dumps([r.to_json() for r in record.reasons], ensure_ascii=False),
+        "fingerprint": record.fingerprint,
+        "attempts": record.attempts,
+        "claim_epoch": record.claim_epoch,
+        "claimed_at": record.claimed_at,
+    }
 
 
 def run_of(row: RunRow) -> RunSummary:
@@ -63,7 +69,7 @@ def run_of(row: RunRow) -> RunSummary:
 
 def event_of(row: RunEventRow) -> Event:
     return Event(
-        flow=row.flow,
+        flow=Flow(row.flow),
         kind=EntityKind(row.kind),
         spotilla_id=row.spotilla_id,
         outcome=Outcome(row.outcome),

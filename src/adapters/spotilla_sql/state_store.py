@@ -5,49 +5,59 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, CursorResult, Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from spotilla_procountor.adapters.held_writes import HeldWrites
-from spotilla_procountor.adapters.spotilla_sql._sql import chunked, system_now, translated_errors, upsert
+from spotilla_procountor.adapters.spotilla_sql._sql import (
+    chunked,
+    dialect_insert,
+    system_now,
+    translated_errors,
+    upsert,
+)
 from spotilla_procountor.adapters.spotilla_sql.run_lock import run_locks_for
 from spotilla_procountor.adapters.spotilla_sql.state_models import (
-    LinkRow,
+    FenceRow,
     PartnerMirrorRow,
+    RecordRow,
     RunEventRow,
     RunRow,
-    TransferRow,
     WatermarkRow,
 )
-from spotilla_procountor.adapters.spotilla_sql.state_rows import event_of, link_of, run_of, transfer_of
+from spotilla_procountor.adapters.spotilla_sql.state_rows import event_of, record_of, record_values, run_of
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import (
     TenantConfig,
     read_tenant_configs,
     write_tenant_config,
 )
+from spotilla_procountor.domain.errors import LockLost
 from spotilla_procountor.domain.ports import Clock
 from spotilla_procountor.domain.state import (
     EntityKind,
     Event,
-    Link,
-    LinkState,
+    Fence,
+    Flow,
     Outcome,
     PartnerMirrorEntry,
+    Record,
+    RecordState,
     RunStatus,
     RunSummary,
-    TransferRecord,
-    TransferState,
 )
 
 PARTNERS_WATERMARK = "partners"
-_LINKS, _TRANSFERS, _MIRROR = LinkRow.__table__, TransferRow.__table__, PartnerMirrorRow.__table__
+_RECORDS, _MIRROR = RecordRow.__table__, PartnerMirrorRow.__table__
+_RECORD_KEY = ["organization_id", "kind", "spotilla_id"]
 _INSERT_EVENT = insert(RunEventRow.__table__)
 
 
 class SqlStateStore:
-    """Links, transfer records, partner mirror, watermarks, run log, run locks and tenant settings.
+    """Records, claims and fences, partner mirror, watermarks, run log, run locks and tenant settings.
 
     Raises only `RepositoryError`. Each write is its own short transaction, committed on return, unless the
     calling thread is inside `together()`: then its writes wait and commit as one transaction when the block
@@ -75,67 +85,76 @@ class SqlStateStore:
                 with translated_errors(action):
                     work(connection)
 
-    # -- links -------------------------------------------------------------------------------------
+    # -- records and claims ----------------------------------------------------------------------------
 
-    def links(self, organization_id: int, kind: EntityKind) -> Mapping[int, Link]:
-        """Links of a kind, by Spotilla id."""
-        query = select(_LINKS).where(_LINKS.c.organization_id == organization_id, _LINKS.c.kind == kind.value)
-        with translated_errors("reading links"), self._engine.connect() as connection:
-            return {row.spotilla_id: link_of(row) for row in connection.execute(query)}
-
-    def save_link(self, link: Link) -> None:
-        """Stores or replaces the link of (organization, kind, Spotilla id); a Procountor id linked twice fails."""
-        row = {
-            "organization_id": link.organization_id,
-            "kind": EntityKind(link.kind).value,
-            "spotilla_id": link.spotilla_id,
-            "procountor_id": link.procountor_id,
-            "state": LinkState(link.state).value,
-            "fingerprint": link.fingerprint,
-            "reason": link.reason,
-            "updated_at": self._now(),
-        }
-        self._write(
-            "saving a link", lambda c: upsert(c, LinkRow, [row], keys=["organization_id", "kind", "spotilla_id"])
-        )
-
-    # -- transfers ---------------------------------------------------------------------------------
-
-    def transfers(
+    def records(
         self,
         organization_id: int,
-        task_ids: Iterable[int] | None = None,
+        kind: EntityKind,
+        spotilla_ids: Iterable[int] | None = None,
         *,
-        states: Iterable[TransferState] | None = None,
-    ) -> Mapping[int, TransferRecord]:
-        """Transfer records by task id (all, or those of the given tasks, or those in the given states)."""
-        query = select(_TRANSFERS).where(_TRANSFERS.c.organization_id == organization_id)
+        states: Iterable[RecordState] | None = None,
+    ) -> Mapping[int, Record]:
+        """Records of a kind by Spotilla id (all, or those of the given ids, or those in the given states)."""
+        query = select(_RECORDS).where(_RECORDS.c.organization_id == organization_id, _RECORDS.c.kind == kind.value)
         if states is not None:
-            query = query.where(_TRANSFERS.c.state.in_([str(s) for s in states]))
-        with translated_errors("reading transfer records"), self._engine.connect() as connection:
-            if task_ids is None:
+            query = query.where(_RECORDS.c.state.in_([RecordState(s).value for s in states]))
+        with translated_errors("reading records"), self._engine.connect() as connection:
+            if spotilla_ids is None:
                 rows = list(connection.execute(query))
             else:
-                chunks = (query.where(_TRANSFERS.c.task_id.in_(ids)) for ids in chunked(task_ids))
+                chunks = (query.where(_RECORDS.c.spotilla_id.in_(ids)) for ids in chunked(spotilla_ids))
                 rows = [row for chunk in chunks for row in connection.execute(chunk)]
-            return {row.task_id: transfer_of(row) for row in rows}
+            return {row.spotilla_id: record_of(row) for row in rows}
 
-    def save_transfer(self, record: TransferRecord) -> None:
-        """Stores or replaces the transfer record of (organization, task); a key used by another task fails."""
-        row = {
-            "organization_id": record.organization_id,
-            "task_id": record.task_id,
-            "key": record.key,
-            "state": TransferState(record.state).value,
-            "invoice_id": record.invoice_id,
-            "reasons": json.dumps(list(record.reasons), ensure_ascii=False),
-            "fingerprint": record.fingerprint,
-            "attempts": record.attempts,
-            "updated_at": record.updated_at or self._now(),
-        }
-        self._write(
-            "saving a transfer record", lambda c: upsert(c, TransferRow, [row], keys=["organization_id", "task_id"])
+    def claim(self, fence: Fence, record: Record) -> Record:
+        """Stores the PENDING record in one transaction with a check that `fence` still holds the tenant's lock.
+
+        The check is an UPDATE of the tenant's fence row: it locks the row until the claim commits, so a run that
+        takes the lock next (and raises the epoch) waits for this claim and then sees it; a claim after that finds
+        another epoch, or a lock no longer held, and is refused with `LockLost`.
+        """
+        guard = self._locks.guard(fence.organization_id, fence.holder)
+        if guard is None:
+            raise LockLost("this process does not hold the tenant's run lock")
+        check = (
+            update(FenceRow)
+            .where(FenceRow.organization_id == fence.organization_id, FenceRow.epoch == fence.epoch, guard)
+            .values(holder=FenceRow.holder)
         )
+        now = self._now()
+        claimed = replace(record, claim_epoch=fence.epoch, claimed_at=now, updated_at=now)
+        with translated_errors("claiming an item"), self._engine.begin() as connection:
+            if cast(CursorResult[Any], connection.execute(check)).rowcount != 1:
+                raise LockLost(self._why_lost(connection, fence))
+            upsert(connection, RecordRow, [_record_row(claimed, now)], keys=_RECORD_KEY)
+        return claimed
+
+    def holds(self, fence: Fence) -> bool:
+        """Whether `fence` is still the tenant's newest epoch and its lock is still held."""
+        guard = self._locks.guard(fence.organization_id, fence.holder)
+        if guard is None:
+            return False
+        query = select(FenceRow.epoch).where(
+            FenceRow.organization_id == fence.organization_id, FenceRow.epoch == fence.epoch, guard
+        )
+        with translated_errors("checking the run lock"), self._engine.connect() as connection:
+            return connection.execute(query).first() is not None
+
+    @staticmethod
+    def _why_lost(connection: Connection, fence: Fence) -> str:
+        current = connection.execute(
+            select(FenceRow.epoch, FenceRow.holder).where(FenceRow.organization_id == fence.organization_id)
+        ).first()
+        if current is not None and current.epoch != fence.epoch:
+            return f"another run ({current.holder}) has taken the tenant's lock since"
+        return "the lock is no longer held: its database connection dropped or its lease expired"
+
+    def save_record(self, record: Record) -> None:
+        """Stores or replaces the record of (organization, kind, Spotilla id); a Procountor id paired twice fails."""
+        now = self._now()
+        row = _record_row(record, now)
+        self._write("saving a record", lambda c: upsert(c, RecordRow, [row], keys=_RECORD_KEY))
 
     # -- partner mirror and watermark --------------------------------------------------------------
 
@@ -203,7 +222,7 @@ class SqlStateStore:
         """Appends one item's outcome to a run."""
         values = {
             "run_id": run_id,
-            "flow": event.flow,
+            "flow": Flow(event.flow).value,
             "kind": EntityKind(event.kind).value,
             "spotilla_id": event.spotilla_id,
             "outcome": Outcome(event.outcome).value,
@@ -239,14 +258,32 @@ class SqlStateStore:
 
     # -- run locks ---------------------------------------------------------------------------------
 
-    def acquire_run_lock(self, organization_id: int, holder: str, ttl_s: float) -> bool:
-        """Takes the tenant's run lock for `holder`; False when another holder has it.
+    def acquire_run_lock(self, organization_id: int, holder: str, ttl_s: float) -> Fence | None:
+        """Takes the tenant's run lock for `holder` and raises its epoch; None when another holder has it.
 
         PostgreSQL: an advisory lock on a connection held until release (`ttl_s` unused).
         SQLite: a lease row valid for `ttl_s` seconds, taken over by others once it has expired.
+        The returned fence goes with every claim of the run.
         """
         with translated_errors("taking the run lock"):
-            return self._locks.acquire(organization_id, holder, ttl_s)
+            if not self._locks.acquire(organization_id, holder, ttl_s):
+                return None
+        try:
+            return self._raise_epoch(organization_id, holder)
+        except Exception:
+            self.release_run_lock(organization_id, holder)
+            raise
+
+    def _raise_epoch(self, organization_id: int, holder: str) -> Fence:
+        insert = dialect_insert(self._engine.dialect.name, FenceRow).values(
+            organization_id=organization_id, epoch=1, holder=holder, taken_at=self._now()
+        )
+        bump = insert.on_conflict_do_update(
+            index_elements=["organization_id"],
+            set_={"epoch": FenceRow.epoch + 1, "holder": insert.excluded.holder, "taken_at": insert.excluded.taken_at},
+        ).returning(FenceRow.epoch)
+        with translated_errors("raising the run lock's epoch"), self._engine.begin() as connection:
+            return Fence(organization_id, int(connection.execute(bump).scalar_one()), holder)
 
     def renew_run_lock(self, organization_id: int, holder: str, ttl_s: float) -> bool:
         """Extends `holder`'s lease by `ttl_s` from now; False when the lock is no longer `holder`'s."""
@@ -259,13 +296,13 @@ class SqlStateStore:
             self._locks.release(organization_id, holder)
 
     @contextmanager
-    def run_lock(self, organization_id: int, holder: str, ttl_s: float = 900) -> Iterator[bool]:
-        """Holds the tenant's run lock for the block; yields whether it was taken (released on exit if so)."""
-        taken = self.acquire_run_lock(organization_id, holder, ttl_s)
+    def run_lock(self, organization_id: int, holder: str, ttl_s: float = 900) -> Iterator[Fence | None]:
+        """Holds the tenant's run lock for the block; yields its fence, or None when it was not taken."""
+        fence = self.acquire_run_lock(organization_id, holder, ttl_s)
         try:
-            yield taken
+            yield fence
         finally:
-            if taken:
+            if fence is not None:
                 self.release_run_lock(organization_id, holder)
 
     # -- tenant settings ---------------------------------------------------------------------------
@@ -291,3 +328,7 @@ class SqlStateStore:
             return
         with translated_errors(action), self._engine.begin() as connection:
             work(connection)
+
+
+def _record_row(record: Record, now: datetime) -> dict[str, Any]:
+    return {**record_values(record), "updated_at": record.updated_at or now}

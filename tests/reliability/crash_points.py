@@ -1,10 +1,13 @@
-"""Test seam: SIGKILL the process at a named point of a transfer (`SPOTILLA_PROCOUNTOR_CRASH_AT`).
+"""Test seam: SIGKILL the process at a named point of a create (`SPOTILLA_RELIABILITY_CRASH_AT`).
 
-Only the reliability suite sets it. `flow:point:n` kills the process at the n-th time `point` of `flow` is
+Only the reliability suite uses it: `crashing_cli.py` runs the real command line with the container's state store
+and gateway factory overridden by the ones here; the production wiring knows nothing of it.
+
+`flow:point:n` kills the process at the n-th time `point` of `flow` is
 reached, e.g. `invoice:after_record_stored:7`. Flows: `invoice`, `partner`, `product`. Points, in the order
 a create passes them: `after_record_stored` (the PENDING transfer record or link is committed),
 `after_request_sent` (Procountor answered, the answer has not reached the gateway), `after_answer` (the
-gateway returned the created object, nothing recorded yet), `after_recorded` (the CREATED/LINKED state is
+gateway returned the created object, nothing recorded yet), `after_recorded` (the LINKED state is
 committed). The seam is a set of decorators around the StateStore, the gateway and its httpx transport.
 """
 
@@ -19,14 +22,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from dependency_injector import providers
 
 from spotilla_procountor.adapters.held_writes import HeldWrites
 from spotilla_procountor.adapters.procountor_http import HttpProcountorGateway
-from spotilla_procountor.domain.state import EntityKind, Link, LinkState, TransferRecord, TransferState
+from spotilla_procountor.adapters.procountor_http.transport import network_transport
+from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
+from spotilla_procountor.app.gateways import GatewayFactory
+from spotilla_procountor.domain.state import EntityKind, Fence, Record, RecordState
 
 FLOWS = ("invoice", "partner", "product")
 POINTS = ("after_record_stored", "after_request_sent", "after_answer", "after_recorded")
-_FLOW_OF_KIND = {EntityKind.CUSTOMER: "partner", EntityKind.PRODUCT: "product"}
+_FLOW_OF_KIND = {EntityKind.CUSTOMER: "partner", EntityKind.PRODUCT: "product", EntityKind.TASK: "invoice"}
 _FLOW_OF_CREATE = {"/invoices": "invoice", "/businesspartners": "partner", "/products": "product"}
 
 
@@ -88,22 +95,15 @@ class CrashingStateStore:
         if not self._held.hold((flow, point)):
             self._plan.passed(flow, point)
 
-    def save_transfer(self, record: TransferRecord) -> None:
-        self._inner.save_transfer(record)
-        if record.state == TransferState.PENDING:
-            self._passed("invoice", "after_record_stored")
-        elif record.state == TransferState.CREATED:
-            self._passed("invoice", "after_recorded")
+    def claim(self, fence: Fence, record: Record) -> Record:
+        claimed = self._inner.claim(fence, record)
+        self._plan.passed(_FLOW_OF_KIND[record.kind], "after_record_stored")
+        return claimed
 
-    def save_link(self, link: Link) -> None:
-        self._inner.save_link(link)
-        flow = _FLOW_OF_KIND.get(link.kind)
-        if flow is None:
-            return
-        if link.state == LinkState.PENDING:
-            self._passed(flow, "after_record_stored")
-        elif link.state == LinkState.LINKED:
-            self._passed(flow, "after_recorded")
+    def save_record(self, record: Record) -> None:
+        self._inner.save_record(record)
+        if record.state == RecordState.LINKED:
+            self._passed(_FLOW_OF_KIND[record.kind], "after_recorded")
 
 
 class CrashingTransport(httpx.BaseTransport):
@@ -157,6 +157,27 @@ class CrashingGateway:
         return created
 
 
-def with_crash_points(state: Any, plan: CrashPlan | None) -> Any:
-    """The state store, wrapped when a crash point is set."""
-    return state if plan is None else CrashingStateStore(state, plan)
+class CrashingGatewayFactory(GatewayFactory):
+    """Gateways that die at the crash points, over a transport that dies after Procountor answered a create."""
+
+    def __init__(self, *, plan: CrashPlan, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._plan = plan
+
+    def transport(self) -> httpx.BaseTransport | None:
+        inner = super().transport() or network_transport(self._settings.max_in_flight)
+        return CrashingTransport(inner, self._plan)
+
+    def gateway(self, **kwargs: Any) -> Any:
+        return CrashingGateway(super().gateway(**kwargs), self._plan)
+
+
+def install(container: Any, plan: CrashPlan) -> None:
+    """Overrides the container's state store and gateway factory with ones that die at `plan`'s point."""
+    inner = providers.Singleton(SqlStateStore, container.engine, clock=container.clock)
+    container.state.override(providers.Singleton(CrashingStateStore, inner, plan))
+    container.gateways.override(
+        providers.Singleton(
+            CrashingGatewayFactory, settings=container.settings, transport=container.procountor_transport, plan=plan
+        )
+    )

@@ -1,0 +1,301 @@
+"""One create-once pipeline for every object type: plan → claim → send → adopt-or-record.
+
+Procountor has no idempotency keys, so this is the one place that makes creates happen exactly once:
+
+- A flow's planner turns its inputs into actions: link to an object Procountor already has, create one, hold the
+  item back with reasons, or settle a create left in doubt.
+- Before a create is sent, its record is *claimed* (state PENDING) with the run's fence. The claim commits on its
+  own and succeeds only while the run holds its tenant's lock, so two runs can never both send the same item.
+- What follows the answer (the record's final state, the run-log event, any extra writes of the object type)
+  commits together. A lost answer leaves the record SENT: in doubt.
+- A record in doubt is looked up in Procountor (by the object type's look-up) before anything is sent again, and
+  adopted if found. A claim made by an earlier run less than `claim_grace` ago is left alone: that run's create
+  may still be on its way, and a look-up now could miss it.
+
+An object type supplies only what differs: how to send, how to look up, and how to word a refusal.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Generic, Protocol, TypeVar
+
+from spotilla_procountor.domain.concurrency import for_each
+from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorRejected
+from spotilla_procountor.domain.ports import Clock, StateStore
+from spotilla_procountor.domain.reasons import Reason, ReasonCode
+from spotilla_procountor.domain.recorder import RunRecorder
+from spotilla_procountor.domain.state import EntityKind, Fence, Flow, Outcome, Record, RecordState
+
+P = TypeVar("P")
+P_contra = TypeVar("P_contra", contravariant=True)
+log = logging.getLogger("spotilla_procountor.sync")
+
+
+class ObjectType(Protocol[P_contra]):
+    """What the pipeline needs to know of one kind of Procountor object (product, partner, invoice …)."""
+
+    kind: EntityKind
+    flow: Flow
+
+    def send(self, payload: P_contra) -> int:
+        """Creates the object in Procountor; returns its id. Raises the gateway's errors."""
+        ...
+
+    def look_up(self, spotilla_id: int, payload: P_contra | None) -> int | None:
+        """After a lost answer: the id of the object the lost create made, or None if Procountor has none."""
+        ...
+
+    def refused(self, spotilla_id: int, error: ProcountorRejected) -> Reason:
+        """Why the item failed when Procountor refused it."""
+        ...
+
+    def no_answer(self, spotilla_id: int, error: OutcomeUnknown) -> Reason:
+        """Why the item is in doubt when the answer was lost."""
+        ...
+
+    def created(self, payload: P_contra, procountor_id: int) -> None:
+        """Extra writes that belong with a successful create (inside the same commit); usually nothing."""
+        ...
+
+
+# -- actions a planner returns -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LinkExisting:
+    """Pair the item with an object Procountor already has."""
+
+    spotilla_id: int
+    procountor_id: int
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Create(Generic[P]):
+    """Create the item's object in Procountor (after looking up a create left in doubt)."""
+
+    spotilla_id: int
+    payload: P
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HoldBack:
+    """The item waits, with every reason (a create left in doubt is looked up first)."""
+
+    spotilla_id: int
+    reasons: tuple[Reason, ...]
+    fingerprint: str | None = None
+
+
+Action = LinkExisting | Create[P] | HoldBack
+
+
+@dataclass
+class Results:
+    """What the pipeline achieved: items paired with Procountor ids, and items that wait with their reasons."""
+
+    linked: dict[int, int] = field(default_factory=dict)
+    problems: dict[int, tuple[Reason, ...]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def link(self, spotilla_id: int, procountor_id: int) -> None:
+        with self._lock:
+            self.linked[spotilla_id] = procountor_id
+            self.problems.pop(spotilla_id, None)
+
+    def problem(self, spotilla_id: int, *reasons: Reason) -> None:
+        with self._lock:
+            self.problems[spotilla_id] = tuple(reasons)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSettings:
+    """How the pipeline runs: side by side, stoppable, and how long an earlier run's claim is left alone."""
+
+    workers: int = 1
+    stop: threading.Event | None = None
+    claim_grace: timedelta = timedelta(0)
+
+
+class CreateOncePipeline:
+    """Carries out planned actions for one object type, exactly once across runs, crashes and lost answers."""
+
+    def __init__(
+        self,
+        *,
+        state: StateStore,
+        recorder: RunRecorder,
+        clock: Clock,
+        fence: Fence,
+        settings: PipelineSettings,
+    ) -> None:
+        self._state = state
+        self._recorder = recorder
+        self._clock = clock
+        self._fence = fence
+        self._settings = settings
+
+    def run(
+        self,
+        object_type: ObjectType[P],
+        actions: Iterable[Action[P]],
+        records: Mapping[int, Record],
+        results: Results | None = None,
+    ) -> Results:
+        """Links and hold-backs commit together at once; creates and look-ups go `workers` at a time."""
+        results = results if results is not None else Results()
+        later: list[tuple[Action[P], Record | None]] = []
+        with self._state.together():  # every link and hold-back that needs no request, in one commit
+            for action in actions:
+                record = records.get(action.spotilla_id)
+                if isinstance(action, LinkExisting):
+                    self._link(object_type, action, record, results)
+                elif record is not None and record.in_doubt:
+                    later.append((action, record))
+                elif isinstance(action, HoldBack):
+                    self._hold_back(object_type, action, record, results)
+                else:
+                    later.append((action, record))
+        for_each(
+            later,
+            lambda item: self._resolve(object_type, *item, results),
+            workers=self._settings.workers,
+            stop=self._settings.stop,
+        )
+        return results
+
+    # -- the steps ---------------------------------------------------------------------------------------
+
+    def _resolve(self, object_type: ObjectType[P], action: Action[P], record: Record | None, results: Results) -> None:
+        """Settles a record in doubt, then creates or holds back as planned."""
+        if record is not None and record.in_doubt:
+            if self._too_young(record):
+                self._wait(object_type, record, results)
+                return
+            payload = action.payload if isinstance(action, Create) else None
+            found = object_type.look_up(record.spotilla_id, payload)
+            if found is not None:
+                self._save_linked(object_type, record, found, Outcome.ADOPTED, results)
+                return
+        if isinstance(action, HoldBack):
+            with self._state.together():
+                self._hold_back(object_type, action, record, results)
+        elif isinstance(action, Create):
+            self._create(object_type, action, record, results)
+
+    def _create(self, object_type: ObjectType[P], action: Create[P], record: Record | None, results: Results) -> None:
+        claimed = self._state.claim(
+            self._fence,
+            Record(
+                self._fence.organization_id,
+                object_type.kind,
+                action.spotilla_id,
+                RecordState.PENDING,
+                fingerprint=action.fingerprint,
+                attempts=(record.attempts if record else 0) + 1,
+            ),
+        )
+        try:
+            procountor_id = object_type.send(action.payload)
+        except OutcomeUnknown as exc:
+            reason = object_type.no_answer(action.spotilla_id, exc)
+            self._save_problem(object_type, claimed, RecordState.SENT, reason, results)
+            return
+        except ProcountorRejected as exc:
+            reason = object_type.refused(action.spotilla_id, exc)
+            self._save_problem(object_type, claimed, RecordState.FAILED, reason, results)
+            return
+        with self._state.together():  # the record, the object type's own writes and the event in one commit
+            object_type.created(action.payload, procountor_id)
+            self._save_linked(object_type, claimed, procountor_id, Outcome.CREATED, results)
+
+    def _link(self, object_type: ObjectType[P], action: LinkExisting, record: Record | None, results: Results) -> None:
+        if record is not None and record.state == RecordState.LINKED and record.procountor_id == action.procountor_id:
+            results.link(action.spotilla_id, action.procountor_id)
+            return
+        base = record or Record(self._fence.organization_id, object_type.kind, action.spotilla_id, RecordState.LINKED)
+        outcome = Outcome.ADOPTED if record is not None and record.in_doubt else Outcome.LINKED
+        self._save_linked(
+            object_type, replace(base, fingerprint=action.fingerprint), action.procountor_id, outcome, results
+        )
+
+    def _save_linked(
+        self, object_type: ObjectType[P], record: Record, procountor_id: int, outcome: Outcome, results: Results
+    ) -> None:
+        with self._state.together():
+            self._state.save_record(
+                replace(record, state=RecordState.LINKED, procountor_id=procountor_id, reasons=(), updated_at=None)
+            )
+            self._recorder.record(
+                object_type.flow, object_type.kind, record.spotilla_id, outcome, procountor_id=procountor_id
+            )
+        results.link(record.spotilla_id, procountor_id)
+
+    def _save_problem(
+        self, object_type: ObjectType[P], record: Record, state: RecordState, reason: Reason, results: Results
+    ) -> None:
+        with self._state.together():
+            self._state.save_record(replace(record, state=state, reasons=(reason,), updated_at=None))
+            self._recorder.record(
+                object_type.flow, object_type.kind, record.spotilla_id, Outcome.FAILED, reasons=[reason]
+            )
+        results.problem(record.spotilla_id, reason)
+
+    def _hold_back(self, object_type: ObjectType[P], action: HoldBack, record: Record | None, results: Results) -> None:
+        """Stores the reasons; the run log hears of them again only when they change."""
+        results.problem(action.spotilla_id, *action.reasons)
+        told = record is not None and record.state == RecordState.HELD_BACK and record.reasons == action.reasons
+        if told and record is not None and record.fingerprint == action.fingerprint:
+            return
+        base = record or Record(
+            self._fence.organization_id, object_type.kind, action.spotilla_id, RecordState.HELD_BACK
+        )
+        self._state.save_record(
+            replace(
+                base,
+                state=RecordState.HELD_BACK,
+                procountor_id=None,
+                reasons=action.reasons,
+                fingerprint=action.fingerprint,
+                updated_at=None,
+            )
+        )
+        if not told:
+            self._recorder.record(
+                object_type.flow, object_type.kind, action.spotilla_id, Outcome.HELD_BACK, reasons=action.reasons
+            )
+
+    def _too_young(self, record: Record) -> bool:
+        """A claim of an earlier run, made so recently that its create may still be on its way to Procountor."""
+        if record.claimed_at is None or record.claim_epoch == self._fence.epoch:
+            return False
+        return self._clock.now() - record.claimed_at < self._settings.claim_grace
+
+    def _wait(self, object_type: ObjectType[P], record: Record, results: Results) -> None:
+        age = max(0, int((self._clock.now() - record.claimed_at).total_seconds())) if record.claimed_at else 0
+        reason = Reason.of(ReasonCode.CLAIMED_BY_EARLIER_RUN, seconds=age)
+        log.info(
+            "left in doubt for a later run", extra={"kind": str(object_type.kind), "spotilla_id": record.spotilla_id}
+        )
+        results.problem(record.spotilla_id, reason)
+        self._recorder.record(object_type.flow, object_type.kind, record.spotilla_id, Outcome.WAITING, reasons=[reason])
+
+
+def unchanged_refusal(record: Record | None, fingerprint: str | None) -> bool:
+    """Procountor refused exactly this data before: not retried in a loop, only once the data changes."""
+    return record is not None and record.state == RecordState.FAILED and record.fingerprint == fingerprint
+
+
+def linked_ids(records: Mapping[int, Record]) -> dict[int, int]:
+    """Spotilla id → Procountor id of the records that are paired."""
+    return {
+        sid: r.procountor_id
+        for sid, r in records.items()
+        if r.state == RecordState.LINKED and r.procountor_id is not None
+    }
