@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from math import ceil
 from pathlib import Path
 
@@ -196,7 +197,14 @@ class Bench:
 
     def _setup_large(self) -> None:
         generate_demo_data(self.engine, organization_id=ORG, size=large_size(self.options.scale), seed=1)
-        self.tenants.enable(ORG, CREDENTIALS, environment=self.fake.url, bank_account=IBAN, verify=False)
+        self.tenants.enable(
+            ORG,
+            CREDENTIALS,
+            environment=self.fake.url,
+            bank_account=IBAN,
+            verify=False,
+            tasks_completed_from=date(2000, 1, 1),
+        )
 
     def _initial(self, *, measured: bool) -> None:
         if not measured:
@@ -243,7 +251,14 @@ class Bench:
         for number in range(count):
             org = TENANT_BASE + number
             generate_demo_data(self.engine, organization_id=org, size=TENANT_SIZE, seed=org)
-            self.tenants.enable(org, CREDENTIALS, environment=self.fake.url, bank_account=IBAN, verify=False)
+            self.tenants.enable(
+                org,
+                CREDENTIALS,
+                environment=self.fake.url,
+                bank_account=IBAN,
+                verify=False,
+                tasks_completed_from=date(2000, 1, 1),
+            )
         self.service.sync_all()  # their first cycles: products created or linked, tasks judged
         self._next_scheduled_cycle()
         self._measure("tenants", Work(cycles=count), self.service.sync_all)

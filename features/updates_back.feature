@@ -64,3 +64,39 @@ Feature: Changes made in Procountor come back to Spotilla
       | ASE-1   | 1        |
     When the integration runs
     Then the invoice of task 501 is dated 2025-03-14, due 2025-04-13, delivered 2025-03-10
+
+  Scenario: A customer removed from Spotilla does not come back when its partner changes in Procountor
+    Given customer "Rakennus Oy" has been removed from Spotilla
+    When the accountant changes the payment term of "Rakennus Oy" in Procountor to "30"
+    And the integration runs
+    Then the run succeeds
+    And Spotilla has no customer "Rakennus Oy"
+
+  Scenario: New work goes on being invoiced after a customer was removed and its partner changed
+    Given Spotilla's product register has:
+      | code  | name              | unit | unit price | VAT % |
+      | ASE-1 | Installation work | h    | 49.90      | 25.5  |
+    And Spotilla's customer register also has:
+      | name         | business ID |
+      | Putkimies Oy | 1572860-0   |
+    And a completed task 501 for "Putkimies Oy" with:
+      | product | quantity |
+      | ASE-1   | 2        |
+    And customer "Rakennus Oy" has been removed from Spotilla
+    When the accountant changes the payment term of "Rakennus Oy" in Procountor to "30"
+    And the integration runs
+    And the integration runs again
+    Then the run succeeds
+    And an invoice is made for task 501
+    And Spotilla has no customer "Rakennus Oy"
+
+  Scenario: A customer added again with the business ID of a removed one is paired with the same partner
+    Given customer "Rakennus Oy" has been removed from Spotilla
+    And the integration has run
+    And Spotilla's customer register also has:
+      | name        | business ID |
+      | Rakennus Oy | 0112038-9   |
+    When the integration runs
+    Then the run succeeds
+    And Procountor has 1 partner with business ID "0112038-9"
+    And Spotilla's customer with business ID "0112038-9" is linked to that partner

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 
 from spotilla_procountor.adapters.held_writes import HeldWrites
-from spotilla_procountor.domain.errors import LockLost, RepositoryError
+from spotilla_procountor.domain.errors import LockLost, RecordConflict
 from spotilla_procountor.domain.model import (
     Customer,
     CustomerFields,
@@ -169,8 +169,14 @@ class InMemoryStateStore:
     def _store(self, record: Record) -> None:
         for (org, kind, sid), other in self.record_rows.items():
             same_target = (org, kind) == (record.organization_id, record.kind) and sid != record.spotilla_id
-            if same_target and record.procountor_id is not None and other.procountor_id == record.procountor_id:
-                raise RepositoryError(f"{record.kind} {record.procountor_id} is already paired with {sid}")
+            held = RecordState.RETIRED not in (other.state, record.state)
+            if (
+                same_target
+                and held
+                and record.procountor_id is not None
+                and other.procountor_id == record.procountor_id
+            ):
+                raise RecordConflict(f"{record.kind} {record.procountor_id} is already paired with {sid}")
         self.record_rows[(record.organization_id, record.kind, record.spotilla_id)] = record
 
     def partner_mirror(self, organization_id: int) -> Mapping[int, PartnerMirrorEntry]:
@@ -217,6 +223,37 @@ class InMemoryStateStore:
         with self._lock:
             mine = [r for r in self.run_log.values() if r.organization_id == organization_id]
             return sorted(mine, key=lambda r: r.id, reverse=True)[:limit]
+
+    # -- company switch and retries ----------------------------------------------------------------
+
+    archived: list[tuple[int | None, Record]] = field(default_factory=list)
+    """(company id, record) of the companies the tenants switched away from."""
+
+    def archive_for_company_switch(self, organization_id: int, old_company_id: int | None) -> int:
+        with self._lock:
+            mine = [key for key in self.record_rows if key[0] == organization_id]
+            self.archived += [(old_company_id, self.record_rows.pop(key)) for key in mine]
+            self.mirror.pop(organization_id, None)
+            self.watermarks.pop(organization_id, None)
+            return len(mine)
+
+    def requeue(
+        self, organization_id: int, kind: EntityKind | None = None, spotilla_ids: Iterable[int] | None = None
+    ) -> int:
+        wanted = None if spotilla_ids is None else set(spotilla_ids)
+        with self._lock:
+            keys = [
+                key
+                for key, r in self.record_rows.items()
+                if key[0] == organization_id
+                and (kind is None or key[1] == kind)
+                and (wanted is None or key[2] in wanted)
+                and r.state in (RecordState.FAILED, RecordState.HELD_BACK)
+                and r.fingerprint is not None
+            ]
+            for key in keys:
+                self.record_rows[key] = replace(self.record_rows[key], fingerprint=None)
+            return len(keys)
 
 
 @dataclass

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Annotated
 
 import typer
@@ -12,8 +13,15 @@ from rich.console import Console
 from spotilla_procountor.app.container import Container, build_container
 from spotilla_procountor.app.credentials import MissingSecretKey, new_key
 from spotilla_procountor.app.logs import configure_logging
-from spotilla_procountor.app.render import held_back_table, print_report, runs_table, tenants_table
-from spotilla_procountor.app.service import Credentials, TenantNotConfigured
+from spotilla_procountor.app.render import (
+    before_start_note,
+    held_back_table,
+    print_report,
+    runs_table,
+    split_before_start,
+    tenants_table,
+)
+from spotilla_procountor.app.service import Credentials, SanityLimits, TenantNotConfigured
 from spotilla_procountor.domain.errors import IntegrationError
 from spotilla_procountor.domain.model import TransferPolicy
 from spotilla_procountor.domain.state import OPEN, EntityKind, RunStatus
@@ -75,24 +83,64 @@ def tenants_enable(
     ],
     environment: Annotated[str, typer.Option(help="test, production, or a Procountor base URL.")] = "test",
     policy: Annotated[str, typer.Option(help="all | with-order-number: which completed tasks to invoice.")] = "all",
-    bank_account: Annotated[str | None, typer.Option(help="The organization's IBAN for invoices.")] = None,
+    bank_account: Annotated[
+        str | None, typer.Option(help="The organization's IBAN for invoices (required; spaces allowed).")
+    ] = None,
+    tasks_completed_from: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Invoice tasks completed on or after this day (YYYY-MM-DD, Finnish time); earlier ones never. "
+            "Default: the day stored before, or today for a new organization.",
+        ),
+    ] = None,
+    quantity_ceiling: Annotated[
+        Decimal | None, typer.Option(help="Largest quantity of a product on one task (default 10000).")
+    ] = None,
+    invoice_total_ceiling: Annotated[
+        Decimal | None, typer.Option(help="Largest invoice total in euros, VAT included (default 100000).")
+    ] = None,
+    completion_skew_minutes: Annotated[
+        int | None,
+        typer.Option(help="How far in the future a completion time may be, for clocks that differ (default 10)."),
+    ] = None,
+    switch_company: Annotated[
+        bool,
+        typer.Option(
+            "--switch-company",
+            help="Confirm that the credentials belong to another Procountor company than before: the old "
+            "company's links and transfer records are kept as history and nothing more is sent there.",
+        ),
+    ] = False,
 ) -> None:
-    """Switch the integration on: checks the credentials with Procountor, then stores them encrypted."""
+    """Switch the integration on: checks the credentials and learns their Procountor company, then stores them."""
     if policy not in POLICIES:
         raise _fail(f"--policy must be one of {', '.join(POLICIES)}")
+    start = tasks_completed_from.date() if tasks_completed_from is not None else None
     try:
-        _container().tenants().enable(
-            organization,
-            Credentials(client_id, client_secret, api_key),
-            environment=environment,
-            policy=POLICIES[policy],
-            bank_account=bank_account,
+        config = (
+            _container()
+            .tenants()
+            .enable(
+                organization,
+                Credentials(client_id, client_secret, api_key),
+                environment=environment,
+                policy=POLICIES[policy],
+                bank_account=bank_account,
+                tasks_completed_from=start,
+                switch_company=switch_company,
+                limits=SanityLimits(quantity_ceiling, invoice_total_ceiling, completion_skew_minutes),
+            )
         )
     except MissingSecretKey as exc:
         raise _fail(str(exc)) from None
     except (IntegrationError, ValueError) as exc:
         raise _fail(f"the integration was not switched on: {exc}") from None
-    _console().print(f"Organization {organization} is switched on ({environment}, policy {POLICIES[policy]}).")
+    company = f", Procountor company {config.company_name} ({config.company_business_id})" if config.company_id else ""
+    since = f", tasks completed from {config.tasks_completed_from}" if config.tasks_completed_from else ""
+    _console().print(
+        f"Organization {organization} is switched on ({environment}, policy {POLICIES[policy]}{company}{since})."
+    )
 
 
 @tenants_app.command("disable")
@@ -146,10 +194,41 @@ def status(organization: OrgOption = None) -> None:
         org = config.organization_id
         _console().rule(f"Organization {org} ({'on' if config.enabled else 'off'})")
         _console().print(runs_table(state.runs(org, limit=5), timedelta(minutes=settings.interval_minutes)))
-        table = held_back_table(r for kind in EntityKind for r in state.records(org, kind, states=OPEN).values())
+        records = [r for kind in EntityKind for r in state.records(org, kind, states=OPEN).values()]
+        waiting, before_start = split_before_start(records)
+        table = held_back_table(waiting)
         _console().print(table if table is not None else "Nothing is held back.")
+        if before_start:
+            _console().print(before_start_note(before_start, config.tasks_completed_from))
     if not configs:
         _console().print("No organization has switched the integration on yet (`spotilla-procountor tenants enable`).")
+
+
+@app.command()
+def retry(
+    organization: Annotated[int, typer.Option("--organization", "-o", help="Organization (tenant) id.")],
+    task: Annotated[list[int] | None, typer.Option(help="A task to try again (repeatable).")] = None,
+    customer: Annotated[list[int] | None, typer.Option(help="A customer to try again (repeatable).")] = None,
+    product: Annotated[list[int] | None, typer.Option(help="A product to try again (repeatable).")] = None,
+    all_failed: Annotated[
+        bool, typer.Option("--all-failed", help="Every item Procountor refused or that is held back.")
+    ] = False,
+) -> None:
+    """Let the next run (or `sync`) try items Procountor refused once more, once their cause is fixed."""
+    chosen = {EntityKind.TASK: task, EntityKind.CUSTOMER: customer, EntityKind.PRODUCT: product}
+    if not all_failed and not any(chosen.values()):
+        raise _fail("say what to try again: --task, --customer, --product (each repeatable) or --all-failed")
+    tenants = _container().tenants()
+    try:
+        if all_failed:
+            count = tenants.retry(organization)
+        else:
+            count = sum(tenants.retry(organization, kind, ids) for kind, ids in chosen.items() if ids)
+    except TenantNotConfigured as exc:
+        raise _fail(str(exc)) from None
+    _console().print(
+        f"Organization {organization}: {count} refused or held-back item(s) are tried again on the next run."
+    )
 
 
 @app.command()
@@ -208,8 +287,15 @@ def fake_procountor(
     latency_ms: Annotated[float, typer.Option(help="Added latency per request.")] = 0,
     error_rate: Annotated[float, typer.Option(help="Share of requests answered with a 500.")] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the injected faults.")] = 0,
+    company_id: Annotated[int | None, typer.Option(help="The fake company's id (default: from credentials).")] = None,
+    company_name: Annotated[str | None, typer.Option(help="The fake company's name.")] = None,
+    company_business_id: Annotated[str | None, typer.Option(help="The fake company's business ID.")] = None,
 ) -> None:
-    """Serve a fake Procountor on this machine for demos and tests (state lives in memory)."""
+    """Serve a fake Procountor company on this machine for demos and tests (state lives in memory).
+
+    One process serves one company, reached with one set of credentials; for a second company (a company switch,
+    or a second organization), start another process on another port with other credentials.
+    """
     from spotilla_procountor.adapters.procountor_fake import run_fake_server
 
     run_fake_server(
@@ -223,6 +309,9 @@ def fake_procountor(
         latency_ms=latency_ms,
         error_rate=error_rate,
         seed=seed,
+        company_id=company_id,
+        company_name=company_name,
+        company_business_id=company_business_id,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 from rich.console import Console
@@ -75,7 +76,9 @@ def _run(console: Console, folder: Path, procountor_url: str, fake: FakeProcount
     )
     _story(console, f"Procountor: a fake Procountor company answering on {procountor_url}.")
     tenants = container.tenants()
-    tenants.enable(ORG, CREDENTIALS, environment=procountor_url, bank_account=DEMO_IBAN)
+    tenants.enable(
+        ORG, CREDENTIALS, environment=procountor_url, bank_account=DEMO_IBAN, tasks_completed_from=date(2000, 1, 1)
+    )
     console.print(
         "  The organization's admin switched the integration on; the credentials were checked and stored encrypted."
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from rich.console import Console
 from rich.table import Table
 
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
 from spotilla_procountor.domain.invoicing import HELSINKI
+from spotilla_procountor.domain.reasons import ReasonCode
 from spotilla_procountor.domain.state import (
     OPEN,
     EntityKind,
@@ -48,9 +49,14 @@ def counts_table(counts: dict[str, int], title: str) -> Table:
     return table
 
 
+def _before_start_event(event: Event) -> bool:
+    return ReasonCode.COMPLETED_BEFORE_START in (event.reason_code or "").split(",")
+
+
 def problems_table(events: Iterable[Event], title: str) -> Table | None:
-    """Items held back or failed in a run, with the reason a person can act on."""
-    rows = [e for e in events if e.outcome in (Outcome.HELD_BACK, Outcome.FAILED)]
+    """Items held back or failed in a run, with the reason a person can act on (tasks from before the start day
+    are counted apart, see `print_report`)."""
+    rows = [e for e in events if e.outcome in (Outcome.HELD_BACK, Outcome.FAILED) and not _before_start_event(e)]
     if not rows:
         return None
     table = Table(title=title, show_lines=False)
@@ -72,6 +78,9 @@ def print_report(console: Console, report: SyncReport) -> None:
     table = problems_table(report.events, "Held back or failed in this run")
     if table is not None:
         console.print(table)
+    older = sum(1 for e in report.events if e.outcome == Outcome.HELD_BACK and _before_start_event(e))
+    if older:
+        console.print(f"{older} task(s) completed before the organization's start day are not invoiced.")
 
 
 def runs_table(runs: list[RunSummary], interval: timedelta) -> Table:
@@ -116,14 +125,42 @@ def held_back_table(records: Iterable[Record]) -> Table | None:
     return table if table.row_count else None
 
 
+def split_before_start(records: Iterable[Record]) -> tuple[list[Record], list[Record]]:
+    """(records waiting for something a person can fix, tasks completed before the start day)."""
+    waiting: list[Record] = []
+    before: list[Record] = []
+    for record in records:
+        older = any(r.code == ReasonCode.COMPLETED_BEFORE_START for r in record.reasons)
+        (before if older else waiting).append(record)
+    return waiting, before
+
+
+def before_start_note(records: list[Record], start: date | None) -> str:
+    """How many older tasks the integration leaves alone."""
+    since = f" ({start})" if start else ""
+    return (
+        f"{len(records)} completed task(s) are older than the day the integration starts from{since}; "
+        "they are never invoiced through it (see `tenants enable --tasks-completed-from`)."
+    )
+
+
 def tenants_table(configs: Iterable[TenantConfig]) -> Table:
     """Tenants and their switches; never a secret."""
     table = Table(title="Tenants")
-    for name in ("Organization", "Enabled", "Policy", "Procountor", "Client id", "Credentials"):
+    columns = ("Organization", "Enabled", "Policy", "Procountor", "Company", "Client id", "Credentials", "Tasks from")
+    for name in columns:
         table.add_column(name)
     for c in configs:
         stored = "stored encrypted" if c.client_secret_enc and c.api_key_enc else "missing"
+        company = f"{c.company_name} ({c.company_business_id})" if c.company_id is not None else "—"
         table.add_row(
-            str(c.organization_id), "yes" if c.enabled else "no", c.policy, c.environment, c.client_id or "—", stored
+            str(c.organization_id),
+            "yes" if c.enabled else "no",
+            c.policy,
+            c.environment,
+            company,
+            c.client_id or "—",
+            stored,
+            str(c.tasks_completed_from or "—"),
         )
     return table

@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from stdnum import iban
+from stdnum.exceptions import ValidationError
 
 from spotilla_procountor.adapters.procountor_http.auth import Credentials  # in clear, only in memory while used
 from spotilla_procountor.adapters.spotilla_sql.run_lock import holder_id
@@ -19,26 +23,85 @@ from spotilla_procountor.app.logs import run_context
 from spotilla_procountor.app.settings import Settings
 from spotilla_procountor.domain.concurrency import StopRequest
 from spotilla_procountor.domain.errors import IntegrationError
+from spotilla_procountor.domain.invoicing import HELSINKI
 from spotilla_procountor.domain.model import TransferPolicy
 from spotilla_procountor.domain.ports import Clock, SpotillaRepository
-from spotilla_procountor.domain.state import Event, Fence, RunStatus
+from spotilla_procountor.domain.state import EntityKind, Event, Fence, RunStatus
 from spotilla_procountor.domain.sync import SyncCycle, SyncReport
 from spotilla_procountor.domain.sync_context import SyncOptions
 
 log = logging.getLogger("spotilla_procountor.service")
 
 
+@dataclass(frozen=True, slots=True)
+class SanityLimits:
+    """A tenant's own sanity limits; None keeps what was stored before (or the defaults of IntegrationSettings)."""
+
+    quantity_ceiling: Decimal | None = None
+    invoice_total_ceiling: Decimal | None = None
+    completion_clock_skew_minutes: int | None = None
+
+    def merged_over(self, existing: TenantConfig | None) -> dict[str, object]:
+        names = ("quantity_ceiling", "invoice_total_ceiling", "completion_clock_skew_minutes")
+        return {n: getattr(self, n) if getattr(self, n) is not None else getattr(existing, n, None) for n in names}
+
+
 class TenantNotConfigured(LookupError):
     """The organization has not switched the integration on."""
 
 
-class TenantService:
-    """Switches tenants on and off; credentials are verified with Procountor and stored encrypted."""
+class TenantRefused(ValueError):
+    """The tenant cannot be switched on as asked; the message says why and what to do."""
 
-    def __init__(self, *, state, cipher: CredentialCipher, gateways: GatewayFactory) -> None:
+
+def compact_iban(text: str | None) -> str:
+    """The organization's IBAN without spaces, checked (country format and check digits) with python-stdnum."""
+    if not (text or "").strip():
+        raise TenantRefused(
+            "the organization's bank account (IBAN) is required (--bank-account): Procountor puts it on every invoice"
+        )
+    try:
+        return iban.validate(text)
+    except ValidationError as exc:
+        raise TenantRefused(f"{text!r} is not a valid IBAN ({exc}); check the organization's bank account") from None
+
+
+def helsinki_today() -> date:
+    return datetime.now(HELSINKI).date()
+
+
+def _company(config: TenantConfig) -> str:
+    name, business_id = config.company_name or "company", config.company_business_id or "?"
+    return f"{name} (business ID {business_id}, id {config.company_id})"
+
+
+def _same_company(a: TenantConfig, b: TenantConfig) -> bool:
+    """One Procountor company: the same server and the same company id."""
+    return a.company_id == b.company_id and base_url_for(a.environment) == base_url_for(b.environment)
+
+
+_SETTINGS_COMPARED = ("policy", "environment", "client_id", "bank_account", "tasks_completed_from", "company_id")
+
+
+class TenantService:
+    """Switches tenants on and off; credentials are verified with Procountor and stored encrypted.
+
+    A tenant is bound to the Procountor company its credentials log in to: credentials of another company are
+    refused unless the switch is confirmed, and one company serves one organization.
+    """
+
+    def __init__(
+        self,
+        *,
+        state,
+        cipher: CredentialCipher,
+        gateways: GatewayFactory,
+        today: Callable[[], date] = helsinki_today,
+    ) -> None:
         self._state = state
         self._cipher = cipher
         self._gateways = gateways
+        self._today = today
 
     def enable(
         self,
@@ -48,18 +111,18 @@ class TenantService:
         environment: str = "test",
         policy: TransferPolicy = TransferPolicy.ALL_COMPLETED,
         bank_account: str | None = None,
+        tasks_completed_from: date | None = None,
+        switch_company: bool = False,
+        limits: SanityLimits | None = None,
         verify: bool = True,
     ) -> TenantConfig:
-        """Verifies the credentials with a token request, then stores them encrypted and switches the tenant on."""
+        """Verifies the credentials and learns their company, then stores them encrypted and switches the tenant on.
+
+        `tasks_completed_from` defaults to the start day stored before, or today (Helsinki) for a new tenant.
+        A change of settings lets the items Procountor refused be tried again on the next run.
+        """
         base_url_for(environment)  # a wrong environment is refused before anything is stored
-        if verify:
-            with self._gateways.gateway(
-                environment=environment,
-                client_id=credentials.client_id,
-                client_secret=credentials.client_secret,
-                api_key=credentials.api_key,
-            ) as gateway:
-                gateway.verify_credentials()
+        account = compact_iban(bank_account)
         existing = self._state.settings_row(organization_id)
         config = TenantConfig(
             organization_id=organization_id,
@@ -69,11 +132,109 @@ class TenantService:
             client_id=credentials.client_id,
             client_secret_enc=self._cipher.encrypt(credentials.client_secret),
             api_key_enc=self._cipher.encrypt(credentials.api_key),
-            bank_account=bank_account,
+            bank_account=account,
             created_at=existing.created_at if existing else None,
+            tasks_completed_from=self._start_day(existing, tasks_completed_from),
+            **(limits or SanityLimits()).merged_over(existing),
         )
+        config = self._bind_company(config, existing, credentials, verify=verify)
+        checked_binding = verify and existing is not None and existing.company_id is not None
+        if checked_binding and not _same_company(existing, config):  # type: ignore[arg-type]
+            if not switch_company:
+                raise TenantRefused(
+                    f"these credentials log in to Procountor {_company(config)}, but organization {organization_id} "
+                    f"is bound to {_company(existing)}. To move it to the new company, repeat with --switch-company: "
+                    "the old company's links and transfer records are kept as history and nothing more is sent there"
+                )
+            if tasks_completed_from is None:  # the past was invoiced in the old company: the new one starts today
+                config = replace(config, tasks_completed_from=self._today())
+            self._switch(existing, config)
+            return config
         self._state.save_settings(config)
+        if existing is not None and self._changed(existing, config, credentials):
+            self._state.requeue(organization_id)
         return config
+
+    def _start_day(self, existing: TenantConfig | None, given: date | None) -> date | None:
+        if given is not None:
+            return given
+        if existing is not None:  # set up before: keep its start day (none for tenants from before start days)
+            return existing.tasks_completed_from
+        return self._today()
+
+    def _bind_company(
+        self, config: TenantConfig, existing: TenantConfig | None, credentials: Credentials, *, verify: bool
+    ) -> TenantConfig:
+        """The company the credentials log in to, refused when another organization is bound to it."""
+        if not verify:  # nothing asked of Procountor: the binding stays as it was
+            kept = existing or config
+            return replace(
+                config,
+                company_id=kept.company_id,
+                company_name=kept.company_name,
+                company_business_id=kept.company_business_id,
+            )
+        with self._gateways.gateway(
+            environment=config.environment,
+            client_id=credentials.client_id,
+            client_secret=credentials.client_secret,
+            api_key=credentials.api_key,
+        ) as gateway:
+            gateway.verify_credentials()
+            company = gateway.company()
+        bound = replace(
+            config, company_id=company.id, company_name=company.name, company_business_id=company.business_id
+        )
+        taken = [
+            other.organization_id
+            for other in self._state.settings_rows()
+            if other.organization_id != config.organization_id
+            and other.company_id is not None
+            and _same_company(other, bound)
+        ]
+        if taken:
+            raise TenantRefused(
+                f"Procountor {_company(bound)} already serves organization {taken[0]}; one Procountor company "
+                "serves one organization, so each organization needs an API key of its own company"
+            )
+        return bound
+
+    def _switch(self, existing: TenantConfig, config: TenantConfig) -> None:
+        """Moves the tenant to another company under its run lock: paused, old records archived, then switched on.
+
+        Paused first, so a process that stops half-way leaves the tenant off rather than running with the old
+        company's links; repeating the command finishes the switch.
+        """
+        organization_id = config.organization_id
+        holder = holder_id()
+        with self._state.run_lock(organization_id, holder) as fence:
+            if fence is None:
+                raise TenantRefused(
+                    f"a run of organization {organization_id} is under way; switch the company once it has finished"
+                )
+            self._state.save_settings(replace(existing, enabled=False))
+            moved = self._state.archive_for_company_switch(organization_id, existing.company_id)
+            self._state.save_settings(config)
+        log.info(
+            "organization switched Procountor company; %d records of the old company archived",
+            moved,
+            extra={"organization_id": organization_id},
+        )
+
+    def _changed(self, existing: TenantConfig, config: TenantConfig, credentials: Credentials) -> bool:
+        if any(getattr(existing, name) != getattr(config, name) for name in _SETTINGS_COMPARED):
+            return True
+        try:
+            return self.credentials(existing) != credentials
+        except (TenantNotConfigured, ValueError):
+            return True
+
+    def retry(
+        self, organization_id: int, kind: EntityKind | None = None, spotilla_ids: Iterable[int] | None = None
+    ) -> int:
+        """Lets the next run try the refused and held-back items again (all, of a kind, or given ones)."""
+        self.config(organization_id)
+        return self._state.requeue(organization_id, kind, spotilla_ids)
 
     def disable(self, organization_id: int) -> None:
         config = self.config(organization_id)

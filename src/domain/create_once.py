@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Generic, Protocol, TypeVar
 
 from spotilla_procountor.domain.concurrency import for_each
-from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorRejected
+from spotilla_procountor.domain.deadline import send_within
+from spotilla_procountor.domain.errors import NotSent, OutcomeUnknown, ProcountorRejected, RecordConflict
 from spotilla_procountor.domain.ports import Clock, StateStore
 from spotilla_procountor.domain.reasons import Reason, ReasonCode
 from spotilla_procountor.domain.recorder import RunRecorder
@@ -93,7 +94,15 @@ class HoldBack:
     fingerprint: str | None = None
 
 
-Action = LinkExisting | Create[P] | HoldBack
+@dataclass(frozen=True, slots=True)
+class Retire:
+    """The Spotilla item is gone: keep its record as history and stop following its Procountor object."""
+
+    spotilla_id: int
+    reason: Reason
+
+
+Action = LinkExisting | Create[P] | HoldBack | Retire
 
 
 @dataclass
@@ -102,6 +111,8 @@ class Results:
 
     linked: dict[int, int] = field(default_factory=dict)
     problems: dict[int, tuple[Reason, ...]] = field(default_factory=dict)
+    retired: dict[int, int] = field(default_factory=dict)
+    """Spotilla id → Procountor id of items deleted in Spotilla: their Procountor objects are left alone."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def link(self, spotilla_id: int, procountor_id: int) -> None:
@@ -150,27 +161,73 @@ class CreateOncePipeline:
     ) -> Results:
         """Links and hold-backs commit together at once; creates and look-ups go `workers` at a time."""
         results = results if results is not None else Results()
-        later: list[tuple[Action[P], Record | None]] = []
-        with self._state.together():  # every link and hold-back that needs no request, in one commit
-            for action in actions:
-                record = records.get(action.spotilla_id)
-                if isinstance(action, LinkExisting):
-                    self._link(object_type, action, record, results)
-                elif record is not None and record.in_doubt:
-                    later.append((action, record))
-                elif isinstance(action, HoldBack):
-                    self._hold_back(object_type, action, record, results)
-                else:
-                    later.append((action, record))
+        actions = list(actions)
+        now = [a for a in actions if not self._needs_a_request(a, records.get(a.spotilla_id))]
+        later = [
+            (a, records.get(a.spotilla_id)) for a in actions if self._needs_a_request(a, records.get(a.spotilla_id))
+        ]
+        try:
+            with self._state.together():  # every link, hold-back and retirement that needs no request, in one commit
+                for action in now:
+                    self._settle_now(object_type, action, records.get(action.spotilla_id), results)
+        except RecordConflict:  # one item pairs an object another item holds: find it, let the others through
+            for action in now:
+                self._guarded(object_type, action, records.get(action.spotilla_id), results, self._settle_now)
         for_each(
             later,
-            lambda item: self._resolve(object_type, *item, results),
+            lambda item: self._guarded(object_type, *item, results, self._resolve),
             workers=self._settings.workers,
             stop=self._settings.stop,
         )
         return results
 
     # -- the steps ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _needs_a_request(action: Action[P], record: Record | None) -> bool:
+        if isinstance(action, (LinkExisting, Retire)):
+            return False
+        return isinstance(action, Create) or (record is not None and record.in_doubt)
+
+    def _settle_now(
+        self, object_type: ObjectType[P], action: Action[P], record: Record | None, results: Results
+    ) -> None:
+        if isinstance(action, LinkExisting):
+            self._link(object_type, action, record, results)
+        elif isinstance(action, Retire):
+            self._retire(object_type, action, record, results)
+        elif isinstance(action, HoldBack):
+            self._hold_back(object_type, action, record, results)
+
+    def _guarded(
+        self, object_type: ObjectType[P], action: Action[P], record: Record | None, results: Results, step
+    ) -> None:
+        """One item's step; a pairing that conflicts with another item's holds this item back, not the run."""
+        try:
+            with self._state.together():
+                step(object_type, action, record, results)
+        except RecordConflict as exc:
+            reason = Reason.of(
+                ReasonCode.ALREADY_PAIRED, what=object_type.kind.lower(), procountor_id=_conflicting(action)
+            )
+            log.warning("record conflict held an item back: %s", exc)
+            with self._state.together():
+                self._hold_back(object_type, HoldBack(action.spotilla_id, (reason,), None), record, results)
+
+    def _retire(self, object_type: ObjectType[P], action: Retire, record: Record | None, results: Results) -> None:
+        if record is None or record.state == RecordState.RETIRED:
+            return
+        self._state.save_record(replace(record, state=RecordState.RETIRED, reasons=(action.reason,), updated_at=None))
+        self._recorder.record(
+            object_type.flow,
+            object_type.kind,
+            action.spotilla_id,
+            Outcome.RETIRED,
+            procountor_id=record.procountor_id,
+            reasons=[action.reason],
+        )
+        if record.procountor_id is not None:
+            results.retired[action.spotilla_id] = record.procountor_id
 
     def _resolve(self, object_type: ObjectType[P], action: Action[P], record: Record | None, results: Results) -> None:
         """Settles a record in doubt, then creates or holds back as planned."""
@@ -202,7 +259,15 @@ class CreateOncePipeline:
             ),
         )
         try:
-            procountor_id = object_type.send(action.payload)
+            with send_within(self._settings.claim_grace.total_seconds() / 2 or None):
+                procountor_id = object_type.send(action.payload)
+        except NotSent as exc:  # certainly not sent: the claim stays, and the next run looks up, then sends
+            reason = Reason.of(ReasonCode.NOT_SENT, detail=str(exc))
+            self._recorder.record(
+                object_type.flow, object_type.kind, action.spotilla_id, Outcome.FAILED, reasons=[reason]
+            )
+            results.problem(action.spotilla_id, reason)
+            return
         except OutcomeUnknown as exc:
             reason = object_type.no_answer(action.spotilla_id, exc)
             self._save_problem(object_type, claimed, RecordState.SENT, reason, results)
@@ -285,6 +350,39 @@ class CreateOncePipeline:
         )
         results.problem(record.spotilla_id, reason)
         self._recorder.record(object_type.flow, object_type.kind, record.spotilla_id, Outcome.WAITING, reasons=[reason])
+
+
+def _conflicting(action: Action[object]) -> object:
+    return getattr(action, "procountor_id", None) or "(new)"
+
+
+def retirements(records: Mapping[int, Record], existing: Container[int], what: str) -> list[Retire]:
+    """A Retire for each record whose Spotilla item no longer exists (and is not retired yet)."""
+    return [
+        Retire(
+            sid, Reason.of(ReasonCode.DELETED_IN_SPOTILLA, what=f"{what} {sid}", procountor_id=r.procountor_id or "—")
+        )
+        for sid, r in records.items()
+        if sid not in existing and r.state != RecordState.RETIRED
+    ]
+
+
+def guarded_plan(spotilla_id: int, plan: Callable[[], Action[P] | None], fingerprint: str | None) -> Action[P] | None:
+    """One item's planning; a bug or a value nothing expected holds that item back, never the run."""
+    try:
+        return plan()
+    except Exception as exc:
+        log.exception("planning an item failed", extra={"spotilla_id": spotilla_id})
+        return HoldBack(spotilla_id, (Reason.of(ReasonCode.INTERNAL_ERROR, error=type(exc).__name__),), fingerprint)
+
+
+def retired_ids(records: Mapping[int, Record]) -> dict[int, int]:
+    """Spotilla id → Procountor id of the records kept as history after their Spotilla item was deleted."""
+    return {
+        sid: r.procountor_id
+        for sid, r in records.items()
+        if r.state == RecordState.RETIRED and r.procountor_id is not None
+    }
 
 
 def unchanged_refusal(record: Record | None, fingerprint: str | None) -> bool:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from spotilla_procountor.domain.model import Customer, CustomerFields, IntegrationSettings, Product, Task
 from spotilla_procountor.domain.ports import ProcountorGateway, SpotillaRepository, StateStore
 from spotilla_procountor.domain.procountor import (
+    CompanyIdentity,
     InvoiceDraft,
     InvoiceRef,
     NewPartner,
@@ -67,6 +68,9 @@ class DryRunProcountor:
 
     def find_invoices_by_key(self, key: str) -> list[InvoiceRef]:
         return self._inner.find_invoices_by_key(key)
+
+    def company(self) -> CompanyIdentity:
+        return self._inner.company()
 
 
 class DryRunSpotilla:

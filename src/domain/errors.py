@@ -39,6 +39,10 @@ class TemporarilyUnavailable(ProcountorError):
     """Procountor is unreachable, slow or busy (429, 5xx, timeouts) even after retries. Try next run."""
 
 
+class NotSent(TemporarilyUnavailable):
+    """A create was not sent at all: it waited past its deadline for its turn. Send it again next run."""
+
+
 class OutcomeUnknown(ProcountorError):
     """A create was sent but its answer was lost; the object may exist. Look it up before creating again."""
 
@@ -52,6 +56,10 @@ class LockLost(IntegrationError):
 
     Raised by a claim, before anything is sent: the run stops and is recorded FAILED with this reason.
     """
+
+
+class RecordConflict(RepositoryError):
+    """A record would pair a Procountor object already paired with another Spotilla item. Hold the item back."""
 
 
 class RunAlreadyInProgress(IntegrationError):

@@ -7,8 +7,8 @@ from dataclasses import fields, replace
 from decimal import Decimal
 
 from spotilla_procountor.domain.business_id import parse_business_id
-from spotilla_procountor.domain.codes import iso_country, procountor_unit
-from spotilla_procountor.domain.eligibility import customer_reasons
+from spotilla_procountor.domain.codes import clean_text, iso_country, procountor_unit, shortened
+from spotilla_procountor.domain.eligibility import customer_reasons, not_a_number
 from spotilla_procountor.domain.invoicing import address_country_code, customer_address
 from spotilla_procountor.domain.keys import product_code
 from spotilla_procountor.domain.model import Customer, CustomerFields, Product
@@ -16,21 +16,36 @@ from spotilla_procountor.domain.procountor import Address, NewPartner, NewProduc
 from spotilla_procountor.domain.reasons import Reason, ReasonCode
 
 
+def _unusable_number(product: Product) -> Reason | None:
+    """Why the product's price or VAT cannot be used at all (not a number), naming the field and the value."""
+    name = shortened(product.name)
+    if (shown := not_a_number(product.unit_price)) is not None:
+        return Reason.of(ReasonCode.PRICE_INVALID, product=name, value=shown)
+    if (shown := not_a_number(product.vat_percent)) is not None:
+        return Reason.of(ReasonCode.VALUE_UNREADABLE, field="VAT percent", what=f"product {name}", value=shown)
+    return None
+
+
 def new_product(product: Product, vat_percentages: Collection[Decimal]) -> NewProduct | Reason:
-    """The product to create in Procountor, or why it cannot be created there."""
+    """The product to create in Procountor, or why it cannot be created there. Its name is sent cleaned."""
+    if (unusable := _unusable_number(product)) is not None:
+        return unusable
+    price, vat = Decimal(product.unit_price), Decimal(product.vat_percent)  # type: ignore[arg-type]
     unit = procountor_unit(product.unit)
     problems = []
     if unit is None:
-        problems.append(f"its unit {product.unit!r} has no Procountor equivalent; use h, pcs, km, m, kg or l")
-    if vat_percentages and product.vat_percent not in vat_percentages:
+        shown = shortened(product.unit) if product.unit else product.unit
+        problems.append(f"its unit {shown!r} has no Procountor equivalent; use h, pcs, km, m, kg or l")
+    if vat_percentages and vat not in vat_percentages:
         allowed = ", ".join(f"{v.normalize():f}" for v in sorted(vat_percentages, reverse=True))
-        problems.append(f"VAT {product.vat_percent.normalize():f} % is not in use in Procountor (allowed: {allowed})")
-    if product.unit_price < 0:
-        problems.append(f"its price {product.unit_price} is negative")
+        problems.append(f"VAT {vat.normalize():f} % is not in use in Procountor (allowed: {allowed})")
+    if price < 0:
+        problems.append(f"its price {price} is negative")
     if problems:
-        return Reason.of(ReasonCode.PRODUCT_NOT_CREATABLE, product=product.name, detail="; ".join(problems) + ".")
+        name = shortened(product.name)
+        return Reason.of(ReasonCode.PRODUCT_NOT_CREATABLE, product=name, detail="; ".join(problems) + ".")
     return NewProduct(
-        name=product.name.strip(),
+        name=clean_text(product.name) or "",
         code=product_code(product.id, product.code),
         unit=unit or "NO_UNIT",
         price=product.unit_price,
@@ -44,6 +59,7 @@ def new_partner(customer: Customer) -> NewPartner | list[Reason]:
     billing = customer_address(customer)
     if billing.country is None:  # the country of the address that is sent: the billing one when there is one
         code = address_country_code(customer)
+        code = shortened(code) if code else code
         reasons.append(
             Reason.of(
                 ReasonCode.FIELD_INVALID,
@@ -54,16 +70,16 @@ def new_partner(customer: Customer) -> NewPartner | list[Reason]:
     if reasons:
         return reasons
     business_id = parse_business_id(customer.business_id).business_id
-    return NewPartner(
-        name=(customer.name or "").strip(),
+    return NewPartner(  # texts cleaned of control characters (customer_address cleans the address)
+        name=clean_text(customer.name) or "",
         business_id=str(business_id),
         address=billing,
         billing_address=billing,
-        email=customer.billing_email or customer.email,
-        phone=customer.phone,
-        einvoice_address=customer.einvoice_address,
-        einvoice_operator=customer.einvoice_operator,
-        payment_term_days=customer.payment_term_days,
+        email=clean_text(customer.billing_email or customer.email),
+        phone=clean_text(customer.phone),
+        einvoice_address=clean_text(customer.einvoice_address),
+        einvoice_operator=clean_text(customer.einvoice_operator),
+        payment_term_days=customer.payment_term_days,  # type: ignore[arg-type]  # customer_reasons: an int
         customer_number=str(customer.id),
     )
 

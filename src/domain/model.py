@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -15,6 +15,20 @@ class TaskStatus(StrEnum):
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A value Spotilla holds that cannot be read as what its column promises (text in a number or time column).
+
+    Kept in place of the value, so the item it belongs to is held back with a reason naming it, and the
+    rest of the batch is read on.
+    """
+
+    raw: str
+
+    def __str__(self) -> str:
+        return self.raw
 
 
 class TransferPolicy(StrEnum):
@@ -45,7 +59,7 @@ class Customer:
     billing_email: str | None = None
     einvoice_address: str | None = None
     einvoice_operator: str | None = None
-    payment_term_days: int | None = None
+    payment_term_days: int | Unreadable | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +88,8 @@ class Product:
     code: str | None
     name: str
     unit: str
-    unit_price: Decimal
-    vat_percent: Decimal
+    unit_price: Decimal | Unreadable
+    vat_percent: Decimal | Unreadable
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +98,7 @@ class TaskProduct:
 
     id: int
     product_id: int
-    quantity: Decimal
+    quantity: Decimal | Unreadable
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +111,7 @@ class Task:
     title: str
     status: TaskStatus | str
     order_number: str | None = None
-    completed_at: datetime | None = None
+    completed_at: datetime | Unreadable | None = None
     description: str | None = None
     products: tuple[TaskProduct, ...] = field(default=())
 
@@ -110,3 +124,13 @@ class IntegrationSettings:
     enabled: bool = True
     policy: TransferPolicy = TransferPolicy.ALL_COMPLETED
     default_payment_term_days: int = 14
+    has_bank_account: bool = True
+    """Whether the organization's bank account (IBAN) is stored; invoices wait without one."""
+    tasks_completed_from: date | None = None
+    """Tasks completed (Helsinki day) before this day are never invoiced; None: no limit (tenants set up earlier)."""
+    completion_clock_skew_minutes: int = 10
+    """How far in the future a completion time may lie (clocks differ a little) before the task is held back."""
+    quantity_ceiling: Decimal = Decimal("10000")
+    """The largest quantity of one product on a task that is invoiced without a person checking it."""
+    invoice_total_ceiling: Decimal = Decimal("100000.00")
+    """The largest invoice total, VAT included, in euros, that is drafted without a person checking it."""

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from spotilla_procountor.domain.model import Customer, CustomerFields, IntegrationSettings, Product, Task
 from spotilla_procountor.domain.procountor import (
+    CompanyIdentity,
     InvoiceDraft,
     InvoiceRef,
     NewPartner,
@@ -80,6 +81,10 @@ class ProcountorGateway(Protocol):
 
     def find_invoices_by_key(self, key: str) -> list[InvoiceRef]:
         """Invoices whose external key (originalInvoiceNumber) is exactly `key`."""
+        ...
+
+    def company(self) -> CompanyIdentity:
+        """The company the credentials log in to (id, name, business ID)."""
         ...
 
 

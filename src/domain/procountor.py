@@ -129,3 +129,12 @@ class InvoiceRef:
     partner_id: int | None = None
     invoice_number: int | None = None
     rows: tuple[dict, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyIdentity:
+    """The Procountor company (yritys) a set of credentials logs in to: the tenant is bound to one."""
+
+    id: int
+    name: str | None = None
+    business_id: str | None = None

@@ -28,6 +28,19 @@ class ReasonCode(StrEnum):
     FIELD_INVALID = "FIELD_INVALID"
     REJECTED_BY_PROCOUNTOR = "REJECTED_BY_PROCOUNTOR"
     CLAIMED_BY_EARLIER_RUN = "CLAIMED_BY_EARLIER_RUN"
+    NO_BANK_ACCOUNT = "NO_BANK_ACCOUNT"
+    COMPLETED_BEFORE_START = "COMPLETED_BEFORE_START"
+    DELETED_IN_SPOTILLA = "DELETED_IN_SPOTILLA"
+    ALREADY_PAIRED = "ALREADY_PAIRED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+    NOT_SENT = "NOT_SENT"
+    QUANTITY_INVALID = "QUANTITY_INVALID"
+    PRICE_INVALID = "PRICE_INVALID"
+    VALUE_UNREADABLE = "VALUE_UNREADABLE"
+    COMPLETION_TIME_MISSING = "COMPLETION_TIME_MISSING"
+    COMPLETION_TIME_IN_FUTURE = "COMPLETION_TIME_IN_FUTURE"
+    QUANTITY_ABOVE_CEILING = "QUANTITY_ABOVE_CEILING"
+    TOTAL_ABOVE_CEILING = "TOTAL_ABOVE_CEILING"
 
 
 _SENTENCES: dict[ReasonCode, str] = {
@@ -65,9 +78,53 @@ _SENTENCES: dict[ReasonCode, str] = {
     ),
     ReasonCode.FIELD_INVALID: "{what}: {detail}",
     ReasonCode.REJECTED_BY_PROCOUNTOR: "Procountor refused it: {detail}",
+    ReasonCode.DELETED_IN_SPOTILLA: (
+        "{what} was deleted in Spotilla; its link to Procountor {procountor_id} is kept as history and no longer "
+        "followed."
+    ),
+    ReasonCode.ALREADY_PAIRED: (
+        "Procountor {what} {procountor_id} is already paired with another Spotilla item; check for a duplicate in "
+        "Spotilla."
+    ),
+    ReasonCode.NOT_SENT: (
+        "It waited too long for its turn to be sent to Procountor and was not sent ({detail}); the next run sends "
+        "it. Nothing needs doing."
+    ),
+    ReasonCode.INTERNAL_ERROR: (
+        "The integration could not handle this item ({error}); the operators are told through the service log. "
+        "The other items went on."
+    ),
+    ReasonCode.QUANTITY_INVALID: (
+        "The quantity of {product} on the task is {value}, which is not a number; enter the quantity used in Spotilla."
+    ),
+    ReasonCode.PRICE_INVALID: (
+        "The unit price of product {product} is {value}, which is not a number; correct it in Spotilla's product "
+        "register."
+    ),
+    ReasonCode.VALUE_UNREADABLE: "The {field} of {what} is {value}, which cannot be used; correct it in Spotilla.",
+    ReasonCode.COMPLETION_TIME_MISSING: (
+        "The task is marked completed but has no completion time; set when it was completed in Spotilla."
+    ),
+    ReasonCode.COMPLETION_TIME_IN_FUTURE: (
+        "The task was completed at {completed_at} Finnish time, which is still in the future; correct the "
+        "completion time in Spotilla."
+    ),
+    ReasonCode.QUANTITY_ABOVE_CEILING: (
+        "The task's quantity {quantity} of {product} is above this organization's ceiling of {ceiling}; correct it "
+        "in Spotilla."
+    ),
+    ReasonCode.TOTAL_ABOVE_CEILING: (
+        "The invoice would total {total} € with VAT, above this organization's ceiling of {ceiling} € per invoice; "
+        "check the task's quantities and prices in Spotilla."
+    ),
     ReasonCode.CLAIMED_BY_EARLIER_RUN: (
         "An earlier run sent it to Procountor {seconds} s ago and stopped before it heard the answer; a later run "
         "looks it up once it has had time to arrive, and sends it only if it is not there. Nothing needs doing."
+    ),
+    ReasonCode.NO_BANK_ACCOUNT: "Add the organization's bank account (IBAN) in the integration's settings.",
+    ReasonCode.COMPLETED_BEFORE_START: (
+        "The task was completed on {completed_on}, before {start}, the day from which this organization "
+        "transfers tasks; it is not invoiced through the integration."
     ),
 }
 

@@ -32,7 +32,8 @@ class RecordState(StrEnum):
     PENDING: claimed, a create may be under way; SENT: the create was sent and its answer lost. Both are *in
     doubt*: the object is looked up in Procountor before anything is sent again. LINKED: paired with its
     Procountor object (a task: its invoice was created). HELD_BACK: waits for its data to be fixed.
-    FAILED: Procountor refused exactly this data; tried again when the data changes.
+    FAILED: Procountor refused exactly this data; tried again when the data changes. RETIRED: the Spotilla item
+    was deleted; the record is kept as history.
     """
 
     PENDING = "PENDING"
@@ -40,6 +41,8 @@ class RecordState(StrEnum):
     LINKED = "LINKED"
     HELD_BACK = "HELD_BACK"
     FAILED = "FAILED"
+    RETIRED = "RETIRED"
+    """The Spotilla item was deleted; kept as history, its Procountor object no longer followed or paired."""
 
     @property
     def in_doubt(self) -> bool:
@@ -59,6 +62,7 @@ class Outcome(StrEnum):
     ADOPTED = "ADOPTED"
     HELD_BACK = "HELD_BACK"
     FAILED = "FAILED"
+    RETIRED = "RETIRED"
     WAITING = "WAITING"
     """In doubt since an earlier run's create that may still be on its way; looked up by a later run."""
     WOULD_CREATE = "WOULD_CREATE"

@@ -133,7 +133,7 @@ def _all_flows(cycle: Cycle) -> None:
     pull = pull_partner_changes(cycle)
     customer_results = push_customers(cycle, customers, pull)
     partner_links = dict(customer_results.linked)
-    pull_partners(cycle, customers, partner_links, pull)
+    pull_partners(cycle, customers, partner_links, pull, ignored=set(customer_results.retired.values()))
     inputs = InvoiceInputs(
         settings=cycle.settings,
         customers=customers,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from spotilla_procountor.domain.create_once import (
@@ -12,7 +12,10 @@ from spotilla_procountor.domain.create_once import (
     HoldBack,
     LinkExisting,
     Results,
+    guarded_plan,
     linked_ids,
+    retired_ids,
+    retirements,
     unchanged_refusal,
 )
 from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorRejected
@@ -138,52 +141,89 @@ def _not_in_procountor(detail: str) -> Reason:
 def plan_customers(
     customers: Mapping[int, Customer], records: Mapping[int, Record], by_business_id: Mapping[str, int]
 ) -> tuple[list[Action[NewPartner]], dict[int, tuple[Reason, ...]]]:
-    """Each unpaired customer: linked to a partner with its business ID, created as one, or held back."""
-    claimed = {r.procountor_id: cid for cid, r in records.items() if r.state == RecordState.LINKED}
-    planned: dict[str, int] = {}  # business ID → the customer whose partner this cycle creates
-    actions: list[Action[NewPartner]] = []
-    known: dict[int, tuple[Reason, ...]] = {}
+    """Each unpaired customer: linked to a partner with its business ID, created as one, or held back.
+
+    Customers deleted in Spotilla are retired first, which frees their partners for a customer that has them.
+    """
+    actions: list[Action[NewPartner]] = list(retirements(records, customers, "Customer"))
+    planner = _CustomerPlanner(
+        claimed={
+            r.procountor_id: cid for cid, r in records.items() if r.state == RecordState.LINKED and cid in customers
+        },
+        by_business_id=by_business_id,
+    )
     for customer in sorted(customers.values(), key=lambda c: c.id):
         record = records.get(customer.id)
         if record is not None and record.state == RecordState.LINKED and record.procountor_id is not None:
             continue
         fp = customer_fingerprint(customer)
+        action = guarded_plan(customer.id, lambda c=customer, r=record, f=fp: planner.plan(c, r, f), fp)
+        if action is not None:
+            actions.append(action)
+    return actions, planner.known
+
+
+@dataclass
+class _CustomerPlanner:
+    """Decides one customer at a time, remembering which partners this pass has claimed or will create."""
+
+    claimed: dict[int | None, int]
+    by_business_id: Mapping[str, int]
+    planned: dict[str, int] = field(default_factory=dict)
+    """Business ID → the customer whose partner this pass creates."""
+    known: dict[int, tuple[Reason, ...]] = field(default_factory=dict)
+
+    def plan(self, customer: Customer, record: Record | None, fp: str) -> Action[NewPartner] | None:
         wanted = new_partner(customer)
         if isinstance(wanted, list):
-            actions.append(HoldBack(customer.id, tuple(wanted), fp))
-            continue
+            return HoldBack(customer.id, tuple(wanted), fp)
         if unchanged_refusal(record, fp):
-            known[customer.id] = record.reasons or (_not_in_procountor("refused earlier"),)  # type: ignore[union-attr]
-            continue
-        existing = by_business_id.get(wanted.business_id)
-        other = claimed.get(existing) if existing is not None else planned.get(wanted.business_id)
+            self.known[customer.id] = record.reasons or (_not_in_procountor("refused earlier"),)  # type: ignore[union-attr]
+            return None
+        existing = self.by_business_id.get(wanted.business_id)
+        other = self.claimed.get(existing) if existing is not None else self.planned.get(wanted.business_id)
         if other is not None:
             reason = Reason.of(ReasonCode.DUPLICATE_CUSTOMER, customer_id=customer.id, other_id=other)
-            actions.append(HoldBack(customer.id, (reason,), fp))
-        elif existing is not None:
-            claimed[existing] = customer.id
-            actions.append(LinkExisting(customer.id, existing, fp))
-        else:
-            planned[wanted.business_id] = customer.id
-            actions.append(Create(customer.id, wanted, fp))
-    return actions, known
+            return HoldBack(customer.id, (reason,), fp)
+        if existing is not None:
+            self.claimed[existing] = customer.id
+            return LinkExisting(customer.id, existing, fp)
+        self.planned[wanted.business_id] = customer.id
+        return Create(customer.id, wanted, fp)
 
 
 def push_customers(cycle: Cycle, customers: Mapping[int, Customer], pull: PartnerPull) -> Results:
-    """Links each unlinked customer to a partner with its business ID, or creates the partner once."""
+    """Links each unlinked customer to a partner with its business ID, or creates the partner once.
+
+    The results' `retired` holds the partners of every customer deleted in Spotilla: the partner pull leaves them
+    alone, so an accountant's edit of such a partner brings back no ghost customer.
+    """
     records = cycle.state.records(cycle.organization_id, EntityKind.CUSTOMER)
     actions, known = plan_customers(customers, records, _partners_by_business_id(pull))
     objects = PartnerObjects(cycle.organization_id, cycle.procountor, cycle.state, customers)
-    return cycle.pipeline.run(objects, actions, records, Results(linked=linked_ids(records), problems=known))
+    linked = {sid: pid for sid, pid in linked_ids(records).items() if sid in customers}
+    results = Results(linked=linked, problems=known, retired=retired_ids(records))
+    return cycle.pipeline.run(objects, actions, records, results)
 
 
-def pull_partners(cycle: Cycle, customers: dict[int, Customer], links: dict[int, int], pull: PartnerPull) -> None:
+def pull_partners(
+    cycle: Cycle,
+    customers: dict[int, Customer],
+    links: dict[int, int],
+    pull: PartnerPull,
+    ignored: Collection[int] = (),
+) -> None:
     """Creates Spotilla customers for new CUSTOMER partners and applies linked partners' changes (Procountor wins).
 
-    `customers` and `links` (customer id → partner id) are brought up to date with what it did.
+    `customers` and `links` (customer id → partner id) are brought up to date with what it did. Partners in
+    `ignored` (those of customers deleted in Spotilla) are neither followed nor brought back as customers.
     """
     linked_by_partner = {pid: cid for cid, pid in links.items()}
-    relevant = [p for p in pull.changed if p.type == "CUSTOMER" and (p.id in linked_by_partner or p.active)]
+    relevant = [
+        p
+        for p in pull.changed
+        if p.type == "CUSTOMER" and p.id not in ignored and (p.id in linked_by_partner or p.active)
+    ]
     if relevant:
         _pull_details(cycle, relevant, customers, links, linked_by_partner)
     _remember_pulled(cycle, pull)

@@ -7,11 +7,12 @@ the key up in Procountor before anything left in doubt is sent again.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from spotilla_procountor.domain.create_once import Action, Create, HoldBack, Results, unchanged_refusal
-from spotilla_procountor.domain.eligibility import TaskContext, reasons_held_back
+from spotilla_procountor.domain.eligibility import TaskContext, brief, reasons_held_back
 from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorRejected
 from spotilla_procountor.domain.invoicing import InvoiceTerms, draft_invoice
 from spotilla_procountor.domain.keys import fingerprint, invoice_key
@@ -21,6 +22,8 @@ from spotilla_procountor.domain.procountor import InvoiceDraft
 from spotilla_procountor.domain.reasons import Reason, ReasonCode
 from spotilla_procountor.domain.state import OPEN, EntityKind, Flow, Record
 from spotilla_procountor.domain.sync_context import Cycle
+
+log = logging.getLogger(__name__)
 
 
 class InvoiceObjects:
@@ -74,11 +77,15 @@ def task_fingerprint(task: Task, inputs: InvoiceInputs) -> str:
 def _reasons(task: Task, inputs: InvoiceInputs) -> list[Reason]:
     customer = inputs.customers.get(task.customer_id) if task.customer_id is not None else None
     context = TaskContext(
-        customer=customer, products=inputs.products, settings=inputs.settings, product_problems=inputs.product_problems
+        customer=customer,
+        products=inputs.products,
+        settings=inputs.settings,
+        product_problems=inputs.product_problems,
+        now=inputs.terms.now,
     )
     reasons = reasons_held_back(task, context)
     if customer is not None and not reasons and customer.id not in inputs.partner_links:
-        reasons = list(inputs.customer_problems.get(customer.id, ())) or [
+        reasons = [brief(r) for r in inputs.customer_problems.get(customer.id, ())] or [
             Reason.of(ReasonCode.CUSTOMER_NOT_IN_PROCOUNTOR, detail="it is not linked yet")
         ]
     return reasons
@@ -111,13 +118,24 @@ def plan_invoices(
         if r.in_doubt and r.spotilla_id not in awaiting
     ]
     for task in tasks:
-        record = records.get(task.id)
+        action = _planned(task, records.get(task.id), inputs)
+        if action is not None:
+            actions.append(action)
+    return actions
+
+
+def _planned(task: Task, record: Record | None, inputs: InvoiceInputs) -> Action[InvoiceDraft] | None:
+    """One task judged and, when eligible, drafted; anything unforeseen holds back this task only."""
+    fp = ""
+    try:
         fp = task_fingerprint(task, inputs)
         if unchanged_refusal(record, fp):
-            continue  # Procountor refused exactly this data; it is tried again once the data changes
+            return None  # Procountor refused exactly this data; it is tried again once the data changes
         reasons = _reasons(task, inputs)
-        actions.append(HoldBack(task.id, tuple(reasons), fp) if reasons else Create(task.id, _draft(task, inputs), fp))
-    return actions
+        return HoldBack(task.id, tuple(reasons), fp) if reasons else Create(task.id, _draft(task, inputs), fp)
+    except Exception as exc:  # one task's surprise must not stop the tenant's other invoices
+        log.exception("task %s could not be judged or drafted; it is held back", task.id)
+        return HoldBack(task.id, (Reason.of(ReasonCode.INTERNAL_ERROR, error=type(exc).__name__),), fp)
 
 
 def sync_invoices(cycle: Cycle, inputs: InvoiceInputs) -> Results:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 
+from spotilla_procountor.domain.codes import shortened
 from spotilla_procountor.domain.create_once import (
     Action,
     Create,
     HoldBack,
     LinkExisting,
     Results,
+    guarded_plan,
     linked_ids,
+    retirements,
     unchanged_refusal,
 )
 from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorRejected
@@ -67,7 +71,7 @@ class ProductObjects:
 
     def _name(self, spotilla_id: int) -> str:
         product = self._products.get(spotilla_id)
-        return product.name if product else str(spotilla_id)
+        return shortened(product.name) if product else str(spotilla_id)
 
 
 def plan_products(
@@ -95,18 +99,23 @@ def plan_products(
     vats = procountor.vat_percentages()
     actions: list[Action[NewProduct]] = []
     for product, fp in todo:
-        wanted = new_product(product, vats)
-        if isinstance(wanted, Reason):
-            actions.append(HoldBack(product.id, (wanted,), fp))
-        elif (found := objects.by_code().get(wanted.code)) is not None:
-            actions.append(LinkExisting(product.id, found, fp))
-        else:
-            actions.append(Create(product.id, wanted, fp))
+        action = guarded_plan(product.id, lambda p=product, f=fp: _plan_one(p, f, vats, objects), fp)
+        if action is not None:
+            actions.append(action)
     return actions, known
 
 
+def _plan_one(product: Product, fp: str, vats: frozenset[Decimal], objects: ProductObjects) -> Action[NewProduct]:
+    wanted = new_product(product, vats)
+    if isinstance(wanted, Reason):
+        return HoldBack(product.id, (wanted,), fp)
+    if (found := objects.by_code().get(wanted.code)) is not None:
+        return LinkExisting(product.id, found, fp)
+    return Create(product.id, wanted, fp)
+
+
 def _refused_earlier(product: Product) -> Reason:
-    return Reason.of(ReasonCode.PRODUCT_NOT_CREATABLE, product=product.name, detail="refused earlier")
+    return Reason.of(ReasonCode.PRODUCT_NOT_CREATABLE, product=shortened(product.name), detail="refused earlier")
 
 
 def sync_products(cycle: Cycle, products: Mapping[int, Product]) -> Results:
@@ -114,8 +123,9 @@ def sync_products(cycle: Cycle, products: Mapping[int, Product]) -> Results:
     records = cycle.state.records(cycle.organization_id, EntityKind.PRODUCT)
     objects = ProductObjects(cycle.procountor, products)
     actions, known = plan_products(products, records, objects, cycle.procountor)
-    results = Results(linked=linked_ids(records), problems=known)
-    return cycle.pipeline.run(objects, actions, records, results)
+    actions += retirements(records, products, "Product")
+    linked = {sid: pid for sid, pid in linked_ids(records).items() if sid in products}
+    return cycle.pipeline.run(objects, actions, records, Results(linked=linked, problems=known))
 
 
 def first_reasons(results: Results) -> Iterator[tuple[int, Reason]]:

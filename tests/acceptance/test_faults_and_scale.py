@@ -129,7 +129,7 @@ def _synced(engine: Engine, tasks: int) -> tuple[FakeProcountor, LockedCycle, St
     upgrade_database(engine)
     _seed_plain_sql(engine, tasks)
     state = SqlStateStore(engine)
-    state.save_settings(TenantConfig(organization_id=1))
+    state.save_settings(TenantConfig(organization_id=1, bank_account="FI4950009420028730"))
     fake = FakeProcountor()
     cycle = SyncCycle(
         procountor=gateway(fake),

@@ -48,6 +48,7 @@ def enable(url: str, secret: str = SECRET) -> tuple[int, str]:
     return invoke(
         "tenants", "enable", "1", "--client-id", "cli-client", "--client-secret", secret,
         "--api-key", API_KEY, "--environment", url, "--bank-account", "FI4950009420028730",
+        "--tasks-completed-from", "2000-01-01",
     )  # fmt: skip
 
 
@@ -143,6 +144,7 @@ def test_each_tenants_data_goes_only_to_its_own_procountor(env: Path) -> None:
             enabled = invoke(
                 "tenants", "enable", str(org), "--client-id", f"client-{org}", "--client-secret", f"secret-{org}",
                 "--api-key", f"key-{org}", "--environment", served.url, "--bank-account", "FI4950009420028730",
+                "--tasks-completed-from", "2000-01-01",
             )  # fmt: skip
             assert enabled[0] == 0, enabled[1]
         code, output = invoke("sync")

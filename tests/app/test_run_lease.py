@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,13 @@ def test_a_run_longer_than_its_lease_keeps_the_lock_until_it_ends(tmp_path: Path
     generate_demo_data(container.engine(), organization_id=1, size=DemoSize(customers=10, tasks=30), seed=5)
     fake = FakeProcountor(faults=FaultPlan(latency_ms=200))  # every request slow: the run lasts several leases
     with fake.serve() as served:
-        container.tenants().enable(1, Credentials("demo-client", "demo-secret", "demo-api-key"), environment=served.url)
+        container.tenants().enable(
+            1,
+            Credentials("demo-client", "demo-secret", "demo-api-key"),
+            environment=served.url,
+            bank_account="FI4950009420028730",
+            tasks_completed_from=date(2000, 1, 1),
+        )
         reports = []
         run = threading.Thread(target=lambda: reports.append(container.sync_service().sync(1)))
         run.start()

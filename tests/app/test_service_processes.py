@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -104,7 +105,13 @@ def service(tmp_path: Path) -> Iterator[Service]:
         )
         built.add_work(seed=1)
         container = build_container(settings)
-        container.tenants().enable(ORG, CANARY, environment=served.url, bank_account="FI4950009420028730")
+        container.tenants().enable(
+            ORG,
+            CANARY,
+            environment=served.url,
+            bank_account="FI4950009420028730",
+            tasks_completed_from=date(2000, 1, 1),
+        )
         container.engine().dispose()
         try:
             yield built

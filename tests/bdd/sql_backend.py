@@ -14,6 +14,8 @@ from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
 from spotilla_procountor.domain.model import Customer, IntegrationSettings, Product, Task
 
+from .procountor_side import BANK_ACCOUNT
+
 CUSTOMER_COLUMNS = (
     "id organization_id name business_id email phone street_address postal_code city country billing_street "
     "billing_postal_code billing_city billing_country billing_email einvoice_address einvoice_operator "
@@ -53,6 +55,8 @@ class SqliteBackend:
                 enabled=settings.enabled,
                 policy=settings.policy,
                 default_payment_term_days=settings.default_payment_term_days,
+                bank_account=BANK_ACCOUNT if settings.has_bank_account else None,
+                tasks_completed_from=settings.tasks_completed_from,
             )
         )
 

@@ -211,3 +211,10 @@ def _customer_ref(world: World, ref: str) -> Customer:
         return world.customer(ref.strip('"'))
     (customer,) = world.customers_with_business_id(ref.split('"')[1])
     return customer
+
+
+@then(parsers.parse("no reason given for task {task_id:d} is longer than {limit:d} characters"))
+def _reasons_are_short(world: World, task_id: int, limit: int) -> None:
+    record = world.transfer(task_id)
+    assert record is not None and record.reasons, record
+    assert all(len(r.message) <= limit for r in record.reasons), [len(r.message) for r in record.reasons]

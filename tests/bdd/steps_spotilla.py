@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -220,3 +220,70 @@ def _change_quantity(world: World, key: str, task_id: int, quantity: str) -> Non
     changed = world.names.products[key]
     used = [(k, Decimal(quantity) if world.names.products[k] == changed else q) for k, q in world.used_on(task_id)]
     world.change_task(task_id, used=used)
+
+
+# ---------------------------------------------------------------- values that cannot be read or make no sense
+
+
+@given(parsers.parse('the quantity of "{key}" on task {task_id:d} is "{raw}", which is not a number'))
+def _quantity_not_a_number(world: World, key: str, task_id: int, raw: str) -> None:
+    world.spoil_quantity(task_id, key, raw)
+
+
+@given(parsers.parse('the unit price of product "{key}" is "{raw}", which is not a number'))
+def _price_not_a_number(world: World, key: str, raw: str) -> None:
+    world.spoil_price(key, raw)
+
+
+@given(parsers.parse("the completion time of task {task_id:d} is missing"))
+def _completion_time_missing(world: World, task_id: int) -> None:
+    world.change_task(task_id, completed_at=None)
+
+
+@given(parsers.parse('the completion time of task {task_id:d} is written as "{raw}"'))
+def _completion_time_unreadable(world: World, task_id: int, raw: str) -> None:
+    world.spoil_completion_time(task_id, raw)
+
+
+@given(parsers.re(r"task (?P<task_id>\d+) was finished (?P<count>\d+) (?P<unit>days|minutes) from now"))
+def _finished_in_the_future(world: World, task_id: str, count: str, unit: str) -> None:
+    world.change_task(int(task_id), completed_at=datetime.now(UTC) + timedelta(**{unit: int(count)}))
+
+
+@given(parsers.parse('the payment term of customer "{ref}" is written as "{raw}"'))
+def _payment_term_unreadable(world: World, ref: str, raw: str) -> None:
+    world.spoil_payment_term(ref, raw)
+
+
+@given(parsers.parse('another organization has a customer "{name}" with business ID "{business_id}"'))
+def _foreign_customer(world: World, name: str, business_id: str) -> None:
+    world.add_foreign_customer(name, business_id)
+
+
+@given(parsers.parse('another organization has a product "{code}" "{name}" at {price} per {unit} with VAT {vat} %'))
+def _foreign_product(world: World, code: str, name: str, price: str, unit: str, vat: str) -> None:
+    world.add_foreign_product(code, name, unit, Decimal(price), Decimal(vat))
+
+
+CONTROL_CHARACTERS = {"a line break": "\n", "a tab": "\t", "a stray control character": "\x1b"}
+
+
+@given(
+    parsers.re(
+        r'Spotilla\'s customer register also has a customer "(?P<name>[^"]+)" '
+        r'with business ID "(?P<business_id>[^"]+)" whose name was typed with (?P<what>.+)'
+    )
+)
+def _customer_with_control_characters(world: World, name: str, business_id: str, what: str) -> None:
+    kinds = [k.strip() for k in what.replace(" and ", ", ").split(",")]
+    unknown = [k for k in kinds if k not in CONTROL_CHARACTERS]
+    assert not unknown, f"unknown characters {unknown}; known: {sorted(CONTROL_CHARACTERS)}"
+    first, _, rest = name.partition(" ")
+    typed = first + "".join(CONTROL_CHARACTERS[k] for k in kinds) + rest
+    world.add_customer(typed, business_id)
+    world.names.customers[name] = world.names.customers[typed]
+
+
+@given(parsers.parse('Spotilla\'s product register also has product "{code}" with a name of {length:d} characters'))
+def _product_with_a_long_name(world: World, code: str, length: int) -> None:
+    world.add_product(code, ("Pitkä nimi " * length)[:length], "h", Decimal("10.00"), Decimal("25.5"))

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import text
 
 from spotilla_procountor.adapters.memory import SystemClock
 from spotilla_procountor.adapters.procountor_fake import FakeProcountor
 from spotilla_procountor.adapters.procountor_http import HttpProcountorGateway
 from spotilla_procountor.domain.keys import invoice_key
-from spotilla_procountor.domain.model import Customer, IntegrationSettings, Product, Task, TaskProduct, TaskStatus
+from spotilla_procountor.domain.model import (
+    Customer,
+    IntegrationSettings,
+    Product,
+    Task,
+    TaskProduct,
+    TaskStatus,
+    Unreadable,
+)
 from spotilla_procountor.domain.ports import ProcountorGateway
 from spotilla_procountor.domain.state import EntityKind, Record
 from spotilla_procountor.domain.sync import SyncCycle, SyncReport
@@ -22,6 +32,7 @@ from spotilla_procountor.domain.sync_context import SyncOptions
 
 from .backends import SpotillaBackend
 from .procountor_side import BANK_ACCOUNT, BASE_URL, CREDENTIALS, ProcountorDesk, SteppingTimer
+from .sql_backend import SqliteBackend
 
 ORGANIZATION_ID = 1
 
@@ -156,6 +167,65 @@ class World:
             for i, (key, quantity) in enumerate(used, start=1)
         )
 
+    # ------------------------------------------------------------ values only outside tools leave behind
+
+    def write_raw(self, sql: str, memory: object, **params: object) -> None:
+        """A value written as an outside tool may write it: with plain SQL on SQLite, else as the adapter reads it.
+
+        `memory` is the change made in memory instead: a callable given nothing.
+        """
+        if isinstance(self.backend, SqliteBackend):
+            with self.backend.engine.begin() as connection:
+                connection.execute(text(sql), params)
+        else:
+            memory()  # type: ignore[operator]
+
+    def spoil_quantity(self, task_id: int, key: str, raw: str) -> None:
+        product_id = self.names.products[key]
+        used = tuple(
+            replace(tp, quantity=as_read(raw)) if tp.product_id == product_id else tp
+            for tp in self._tasks[task_id].products
+        )
+        sql = "UPDATE task_products SET quantity = :raw WHERE task_id = :t AND product_id = :p"
+        self.write_raw(sql, lambda: self.change_task(task_id, products=used), raw=raw, t=task_id, p=product_id)
+
+    def spoil_price(self, key: str, raw: str) -> None:
+        product_id = self.names.products[key]
+        sql = "UPDATE products SET unit_price = :raw WHERE id = :p"
+        self.write_raw(sql, lambda: self.change_product(key, unit_price=as_read(raw)), raw=raw, p=product_id)
+
+    def spoil_completion_time(self, task_id: int, raw: str) -> None:
+        sql = "UPDATE tasks SET completed_at = :raw WHERE id = :t"
+        self.write_raw(sql, lambda: self.change_task(task_id, completed_at=Unreadable(raw)), raw=raw, t=task_id)
+
+    def spoil_payment_term(self, ref: str, raw: str) -> None:
+        sql = "UPDATE customers SET payment_term_days = :raw WHERE id = :c"
+        unreadable = Unreadable(raw)
+        self.write_raw(
+            sql, lambda: self.change_customer(ref, payment_term_days=unreadable), raw=raw, c=self.customer_id(ref)
+        )
+
+    def another_organization(self) -> int:
+        """A second organization in the same Spotilla, which has not switched the integration on."""
+        other = self.organization_id + 1
+        sql = "INSERT OR IGNORE INTO organizations (id, name) VALUES (:o, 'Toinen Oy')"
+        self.write_raw(sql, lambda: None, o=other)
+        return other
+
+    def add_foreign_customer(self, name: str, business_id: str) -> Customer:
+        customer = Customer(9000 + len(self.names.customers), self.another_organization(), name, business_id)
+        self.names.customers[name] = customer.id
+        self.backend.put_customer(customer)
+        return customer
+
+    def add_foreign_product(self, code: str, name: str, unit: str, price: Decimal, vat: Decimal) -> Product:
+        product_id = len(self._products) + 1
+        product = Product(product_id, self.another_organization(), code, name, unit, price, vat)
+        self._products[product_id] = product
+        self.names.products[code] = product_id
+        self.backend.put_product(product)
+        return product
+
     # ------------------------------------------------------------ the integration
 
     def run(self, *, dry_run: bool = False, procountor: ProcountorGateway | None = None) -> SyncReport:
@@ -237,3 +307,11 @@ class World:
         self.desk.close()
         self.gateway.close()
         self.backend.close()
+
+
+def as_read(raw: str) -> Decimal | Unreadable:
+    """A number column's text as the SQL adapter reads it: a Decimal (NaN and Infinity too), else unreadable."""
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        return Unreadable(raw)

@@ -13,7 +13,7 @@ import pytest
 
 from spotilla_procountor.adapters.memory import InMemoryStateStore
 from spotilla_procountor.domain.create_once import Create, CreateOncePipeline, HoldBack, PipelineSettings
-from spotilla_procountor.domain.errors import LockLost, OutcomeUnknown, ProcountorRejected
+from spotilla_procountor.domain.errors import LockLost, NotSent, OutcomeUnknown, ProcountorRejected
 from spotilla_procountor.domain.reasons import Reason, ReasonCode
 from spotilla_procountor.domain.recorder import RunRecorder
 from spotilla_procountor.domain.state import EntityKind, Fence, Flow, Outcome, Record, RecordState
@@ -132,3 +132,20 @@ def test_an_item_in_doubt_that_is_no_longer_wanted_is_adopted_if_it_exists_else_
     assert results.linked == {1: register.objects["item-1"]}
     assert state.records(ORG, register.kind)[2].state == RecordState.HELD_BACK
     assert register.sent == ["item-1"]
+
+
+def test_a_create_not_sent_in_time_stays_claimed_and_the_next_run_sends_it_once() -> None:
+    class SlowRegister(FakeRegister):
+        def send(self, payload: str) -> int:
+            raise NotSent("it waited past its deadline for its turn")
+
+    state, slow = InMemoryStateStore(), SlowRegister()
+    results, recorder = _run(state, state.acquire_run_lock(ORG, "run-a"), slow, [Create(1, "item-1")], Clock())
+    assert [(e.outcome, e.reason_code) for e in recorder.events] == [(Outcome.FAILED, "NOT_SENT")]
+    assert state.records(ORG, slow.kind)[1].state == RecordState.PENDING  # in doubt as far as anyone can tell
+
+    state.release_run_lock(ORG, "run-a")
+    register = FakeRegister()
+    results, _ = _run(state, state.acquire_run_lock(ORG, "run-b"), register, [Create(1, "item-1")], Clock(), 0)
+    assert register.looked_up == [1] and register.sent == ["item-1"]
+    assert results.linked == {1: register.objects["item-1"]}

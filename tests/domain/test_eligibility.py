@@ -126,6 +126,14 @@ def test_every_reason_code_has_a_sentence_and_keeps_its_name(code: ReasonCode) -
         "other_id": 4,
         "what": "w",
         "seconds": 5,
+        "procountor_id": 9,
+        "error": "KeyError",
+        "field": "f",
+        "completed_at": "2025-03-14 12:00",
+        "ceiling": 10,
+        "total": 20,
+        "completed_on": "2025-03-01",
+        "start": "2025-03-02",
     }
     reason = Reason.of(code, **facts)
     assert code.value == code.name

@@ -254,7 +254,7 @@ def test_the_gateway_offers_every_method_of_the_port_with_the_same_parameters():
     from spotilla_procountor.domain.ports import ProcountorGateway
 
     port_methods = [n for n, _ in inspect.getmembers(ProcountorGateway, inspect.isfunction) if not n.startswith("_")]
-    assert len(port_methods) == 10
+    assert len(port_methods) == 11
     for name in port_methods:
         ours = inspect.signature(getattr(HttpProcountorGateway, name)).parameters
         theirs = inspect.signature(getattr(ProcountorGateway, name)).parameters

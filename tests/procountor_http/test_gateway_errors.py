@@ -5,6 +5,7 @@ The server here is a scripted httpx.MockTransport, for answers the fake Procount
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -22,10 +23,12 @@ from procountor_http_support import (
 )
 
 from spotilla_procountor.adapters.procountor_http import HttpProcountorGateway, RateLimiter, RetryPolicy
+from spotilla_procountor.domain.deadline import send_within
 from spotilla_procountor.domain.errors import (
     AccessDenied,
     AuthenticationFailed,
     NotFound,
+    NotSent,
     OutcomeUnknown,
     ProcountorError,
     ProcountorRejected,
@@ -174,6 +177,29 @@ def test_a_create_that_certainly_did_not_arrive_is_sent_again(connect, answer):
 
     assert gateway.create_invoice(invoice_draft(1)).id == 9
     assert [r.method for r in server.api_requests()] == ["POST", "POST"]
+
+
+def test_a_create_whose_sending_deadline_passed_is_not_sent_at_all(connect):
+    """A create claimed by a run may be sent only within its deadline (see domain/deadline.py)."""
+    server = ScriptedProcountor(httpx.Response(200, json=INVOICE))
+    gateway = connect(server)
+
+    with send_within(-1), pytest.raises(NotSent):
+        gateway.create_invoice(invoice_draft(1))
+    assert server.api_requests() == []
+
+    with send_within(60):
+        assert gateway.create_invoice(invoice_draft(1)).id == 9
+    assert [r.method for r in server.api_requests()] == ["POST"]
+
+
+def test_a_create_throttled_past_its_deadline_is_not_sent_again(connect):
+    server = ScriptedProcountor(httpx.Response(429), httpx.Response(200, json=INVOICE))
+    gateway = connect(server, sleep=lambda _s: time.sleep(0.05))
+
+    with send_within(0.01), pytest.raises(NotSent):
+        gateway.create_invoice(invoice_draft(1))
+    assert [r.method for r in server.api_requests()] == ["POST"]  # the 429'd one; the retry was never sent
 
 
 def test_retry_after_in_seconds_is_the_least_wait(connect, sleeps):

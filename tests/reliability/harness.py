@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -350,7 +351,13 @@ def world(tmp_path: Path, *, database: str = "postgres", fake: FakeProcountor | 
         built.credentials = credentials
         built.sql("INSERT INTO organizations (id, name) VALUES (:o, 'Luotettava Huolto Oy')", {"o": built.org})
         container = build_container(settings)
-        container.tenants().enable(built.org, credentials, environment=served.url, bank_account="FI4950009420028730")
+        container.tenants().enable(
+            built.org,
+            credentials,
+            environment=served.url,
+            bank_account="FI4950009420028730",
+            tasks_completed_from=date(2000, 1, 1),
+        )
         container.engine().dispose()
         if database == "postgres":
             built.env["SPOTILLA_RELIABILITY_APP_NAME"] = app_name

@@ -6,7 +6,7 @@ import pytest
 from harness import business_id, scaled
 
 from spotilla_procountor.domain.keys import invoice_key
-from spotilla_procountor.domain.state import EntityKind
+from spotilla_procountor.domain.state import EntityKind, RecordState, RunStatus
 
 pytestmark = [pytest.mark.reliability, pytest.mark.loopback, pytest.mark.slow]
 
@@ -64,7 +64,7 @@ EXPECTED = {
     "name with quotes and markup": "invoiced",
     "quantity zero": "QUANTITY_NOT_POSITIVE",
     "quantity negative": "QUANTITY_NOT_POSITIVE",
-    "quantity absurd (999 999 999)": "invoiced",  # large but valid: the accountant sees it in the draft
+    "quantity absurd (999 999 999)": "QUANTITY_ABOVE_CEILING",  # above the tenant's ceiling (default 10,000)
     "price negative": "PRODUCT_NOT_CREATABLE",
     "VAT 17 %": "PRODUCT_NOT_CREATABLE",
     "unknown unit": "PRODUCT_NOT_CREATABLE",
@@ -172,3 +172,106 @@ def test_bad_input_is_held_back_with_a_reason_not_looped_and_goes_through_once_f
     world.check_end_state()
     world.assert_quiet_rerun()
     world.assert_no_secret_leaked()
+
+
+# Values that cannot be read or make no sense (issue 12): label → (database → SQL fragments, expected reason code).
+# Each bad item is its own task, customer and product; `{n}` is its number. Only the row named is made bad.
+BAD_VALUES: dict[str, tuple[str, str, str]] = {
+    # label: (what is made bad, the bad value as SQL, expected reason code)
+    "quantity NaN": ("quantity", "'NaN'", "QUANTITY_INVALID"),
+    "price NaN": ("price", "'NaN'", "PRICE_INVALID"),
+    "VAT NaN": ("vat", "'NaN'", "VALUE_UNREADABLE"),
+    "completion time missing": ("completed_at", "NULL", "COMPLETION_TIME_MISSING"),
+    "completed years in the future": ("completed_at", "'2099-01-01 08:00:00'", "COMPLETION_TIME_IN_FUTURE"),
+    "quantity above the ceiling": ("quantity", "999999999.999", "QUANTITY_ABOVE_CEILING"),
+    "total above the ceiling": ("quantity", "9000", "TOTAL_ABOVE_CEILING"),  # 9,000 × 20.00 € + VAT
+    "customer of another organization": ("customer_id", "{other_customer}", "CUSTOMER_NOT_FOUND"),
+    "product of another organization": ("product_id", "{other_product}", "PRODUCT_NOT_FOUND"),
+    "10,000-character product name": ("product_name", "'" + "Nimi " * 2000 + "'", "QUANTITY_INVALID"),
+}
+SQLITE_ONLY = {  # PostgreSQL refuses text in a numeric column; SQLite stores it, and it must be read per row
+    "quantity as text": ("quantity", "'kolme'", "QUANTITY_INVALID"),
+    "quantity Infinity": ("quantity", "'Infinity'", "QUANTITY_INVALID"),  # numeric(12,3) cannot hold it
+    "price Infinity": ("price", "'-Infinity'", "PRICE_INVALID"),
+    "price as text": ("price", "'ilmainen'", "PRICE_INVALID"),
+    "payment term as text": ("payment_term", "'pian'", "VALUE_UNREADABLE"),
+    "completion time as text": ("completed_at", "'eilen illalla'", "VALUE_UNREADABLE"),
+}
+CONTROL_NAME = "Rivin\nvaihto\tja\x1bESC Oy"
+
+
+def _bad_item(world, n: int, field: str, value: str) -> None:
+    """A task with its own customer and product, all good but for `field`, set to `value` with plain SQL."""
+    _customer(world, n, f"Asiakas {n} Oy", None)
+    _product(world, n, "h", "20.00", "25.5")
+    _task(world, n, n, "1", "PO-X")
+    statements = {
+        "quantity": "UPDATE task_products SET quantity = {v} WHERE task_id = {n}",
+        "price": "UPDATE products SET unit_price = {v} WHERE id = {n}",
+        "vat": "UPDATE products SET vat_percent = {v} WHERE id = {n}",
+        "completed_at": "UPDATE tasks SET completed_at = {v} WHERE id = {n}",
+        "customer_id": "UPDATE tasks SET customer_id = {v} WHERE id = {n}",
+        "product_id": "UPDATE task_products SET product_id = {v} WHERE task_id = {n}",
+        "payment_term": "UPDATE customers SET payment_term_days = {v} WHERE id = {n}",
+        "product_name": "UPDATE products SET name = {v} WHERE id = {n};UPDATE task_products SET quantity = 'NaN'"
+        " WHERE task_id = {n}",
+    }
+    for statement in statements[field].format(v=value, n=n).split(";"):
+        world.sql(statement)
+
+
+def _other_organization(world) -> tuple[int, int]:
+    """A customer and a product of another organization, which the tenant's tasks must not reach."""
+    other = world.org + 1
+    world.sql("INSERT INTO organizations (id, name) VALUES (:o, 'Toinen Oy')", {"o": other})
+    world.sql(
+        "INSERT INTO customers (id, organization_id, name, business_id, created_at, updated_at)"
+        " VALUES (9001, :o, 'Vieras Oy', :bid, :now, :now)",
+        {"o": other, "bid": business_id(9001), "now": NOW},
+    )
+    world.sql(
+        "INSERT INTO products (id, organization_id, code, name, unit, unit_price, vat_percent, created_at, updated_at)"
+        " VALUES (9001, :o, 'VIERAS', 'Vieras tuote', 'h', 10, 25.5, :now, :now)",
+        {"o": other, "now": NOW},
+    )
+    return 9001, 9001
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_values_that_cannot_be_read_or_make_no_sense_hold_back_only_their_own_task(make_world, figures, database):
+    """Issue 12, items 1 and 2: every bad row is held back with its reason; every good one is invoiced."""
+    world = make_world(database)
+    good = world.seed(customers=scaled(3), products=2, tasks=scaled(6))
+    other_customer, other_product = _other_organization(world)
+    cases = {**BAD_VALUES, **(SQLITE_ONLY if database == "sqlite" else {})}
+    corpus: dict[str, int] = {}
+    for n, (label, (field, value, _code)) in enumerate(cases.items(), start=2001):
+        _bad_item(world, n, field, value.format(other_customer=other_customer, other_product=other_product))
+        corpus[label] = n
+    n = 2001 + len(cases)  # a good task for a customer whose name holds a line break, a tab and an escape
+    _customer(world, n, CONTROL_NAME, None)
+    _product(world, n, "h", "20.00", "25.5")
+    _task(world, n, n, "1", "PO-X")
+    _product(world, n + 1, "h", "NaN", "25.5")  # a price that is not a number, on a product no task uses
+    world.eligible.add(n)
+    figures.items += len(corpus) + 1
+
+    assert world.run() == 0, world.last_output()
+    assert world.state.runs(world.org, limit=1)[0].status == RunStatus.SUCCEEDED
+    invoiced = {i["originalInvoiceNumber"]: i for i in world.fake.invoices()}
+    assert set(invoiced) == {invoice_key(world.org, t) for t in [*good, n]}, "not exactly the good tasks invoiced"
+    cleaned = invoiced[invoice_key(world.org, n)]["counterParty"]["counterPartyAddress"]["name"]
+    assert cleaned == "Rivin vaihto jaESC Oy", cleaned
+
+    transfers = world.state.records(world.org, EntityKind.TASK)
+    for label, task_id in corpus.items():
+        record = transfers.get(task_id)
+        assert record is not None and record.state == RecordState.HELD_BACK, f"{label}: {record}"
+        codes = [str(reason.code) for reason in record.reasons]
+        assert cases[label][2] in codes, f"{label}: expected {cases[label][2]}, got {codes}"
+        assert all(len(reason.message) < 400 for reason in record.reasons), f"{label}: a reason echoes too much"
+    product = world.state.records(world.org, EntityKind.PRODUCT).get(n + 1)
+    assert product is not None and [str(r.code) for r in product.reasons] == ["PRICE_INVALID"], product
+    figures.held_back = len(corpus)
+    world.check_end_state()
+    world.assert_quiet_rerun()

@@ -33,6 +33,7 @@ INTEGRATION_TABLES = {
     "procountor_settings",
     "procountor_records",
     "procountor_fences",
+    "procountor_records_archive",
     "procountor_partner_mirror",
     "procountor_watermarks",
     "procountor_runs",
@@ -64,7 +65,7 @@ def test_upgrading_twice_changes_nothing(engine: Engine) -> None:
 
     assert schema_differences(engine, target_metadata()) == []
     with engine.connect() as conn:
-        assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == ["0002"]
+        assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == ["0003"]
 
 
 def test_a_database_can_be_upgraded_by_its_url(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from spotilla_procountor.domain.model import (
     TaskProduct,
     TaskStatus,
     TransferPolicy,
+    Unreadable,
 )
 
 from .seed import Seed, count_statements
@@ -195,7 +196,12 @@ def test_a_settings_row_inserted_with_plain_sql_takes_the_defaults(
     seed.insert_many("procountor_settings", [{"organization_id": org}])
 
     assert repository.settings(org) == IntegrationSettings(
-        organization_id=org, enabled=True, policy=TransferPolicy.ALL_COMPLETED, default_payment_term_days=14
+        organization_id=org,
+        enabled=True,
+        policy=TransferPolicy.ALL_COMPLETED,
+        default_payment_term_days=14,
+        has_bank_account=False,  # invoices wait for it (NO_BANK_ACCOUNT)
+        tasks_completed_from=None,  # no start day: a tenant set up before start days
     )
 
 
@@ -208,7 +214,9 @@ def test_a_switched_off_tenant_gets_its_settings_with_enabled_false(
         [{"organization_id": org, "enabled": False, "policy": "WITH_ORDER_NUMBER", "default_payment_term_days": 30}],
     )
 
-    assert repository.settings(org) == IntegrationSettings(org, False, TransferPolicy.WITH_ORDER_NUMBER, 30)
+    assert repository.settings(org) == IntegrationSettings(
+        org, False, TransferPolicy.WITH_ORDER_NUMBER, 30, has_bank_account=False
+    )
 
 
 def test_an_unknown_policy_is_a_repository_error(seed: Seed, repository: SqlSpotillaRepository) -> None:
@@ -239,3 +247,64 @@ def test_completion_times_written_by_outside_tools_are_read_as_utc(
     [task] = repository.tasks_awaiting_invoice(org)
 
     assert task.completed_at == datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- values that cannot be read (issue 12)
+
+
+def _dialect(seed: Seed) -> str:
+    return seed.engine.dialect.name
+
+
+def test_a_quantity_or_price_that_is_not_a_number_is_read_as_such_and_the_other_rows_as_usual(
+    seed: Seed, repository: SqlSpotillaRepository
+) -> None:
+    org = seed.organization()
+    good, bad = seed.product(org, price="20.00"), seed.product(org, name="Rikki", price="NaN")
+    fine, broken = seed.task(org, completed_at="2025-03-01 12:00:00"), seed.task(org, completed_at="2025-03-01")
+    seed.task_product(fine, good, "2")
+    seed.task_product(broken, good, "NaN")
+
+    products = {p.id: p for p in repository.products(org)}
+    tasks = {t.id: t for t in repository.tasks_awaiting_invoice(org)}
+
+    assert products[good].unit_price == Decimal("20.00")
+    assert str(products[bad].unit_price) == "NaN"  # Decimal('NaN') from PostgreSQL, unreadable text on SQLite
+    assert tasks[fine].products[0].quantity == Decimal("2.000")
+    assert str(tasks[broken].products[0].quantity) == "NaN"
+
+
+@pytest.mark.parametrize("empty_engine", ["sqlite"], indirect=True)  # PostgreSQL refuses text in such columns
+def test_text_in_a_number_or_time_column_marks_only_its_own_row_unreadable_on_sqlite(
+    seed: Seed, repository: SqlSpotillaRepository
+) -> None:
+    org = seed.organization()
+    good, bad = seed.product(org, price="20.00"), seed.product(org, price="ilmainen", vat="paljon")
+    fine = seed.task(org, completed_at="2025-03-01 12:00:00")
+    late = seed.task(org, completed_at="eilen illalla")
+    seed.task_product(fine, good, "2")
+    seed.task_product(late, good, "kolme")
+    ok_customer = seed.customer(org, name="Hyvä Oy", payment_term_days=14)
+    odd_customer = seed.customer(org, name="Outo Oy", payment_term_days="pian")
+
+    products = {p.id: p for p in repository.products(org)}
+    tasks = {t.id: t for t in repository.tasks_awaiting_invoice(org)}
+    customers = {c.id: c for c in repository.customers(org)}
+
+    assert products[good].unit_price == Decimal("20.00")
+    assert (products[bad].unit_price, products[bad].vat_percent) == (Unreadable("ilmainen"), Unreadable("paljon"))
+    assert tasks[fine].completed_at == datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    assert tasks[fine].products[0].quantity == Decimal("2.000")
+    assert tasks[late].completed_at == Unreadable("eilen illalla")
+    assert tasks[late].products[0].quantity == Unreadable("kolme")
+    assert customers[ok_customer].payment_term_days == 14
+    assert customers[odd_customer].payment_term_days == Unreadable("pian")
+
+
+def test_a_completed_task_without_a_completion_time_is_read(seed: Seed, repository: SqlSpotillaRepository) -> None:
+    org = seed.organization()
+    task = seed.task(org)
+
+    [read] = repository.tasks_awaiting_invoice(org)
+
+    assert (read.id, read.completed_at) == (task, None)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from spotilla_procountor.adapters.spotilla_sql.engine import make_engine
 from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
-from spotilla_procountor.domain.errors import RepositoryError
+from spotilla_procountor.domain.errors import RecordConflict, RepositoryError
 from spotilla_procountor.domain.model import TransferPolicy
 from spotilla_procountor.domain.reasons import Reason, ReasonCode
 from spotilla_procountor.domain.state import (
@@ -78,11 +78,20 @@ def test_saving_a_record_again_replaces_it(store: SqlStateStore, clock: Stepping
 def test_a_procountor_id_cannot_be_paired_with_two_spotilla_objects(store: SqlStateStore, clock: SteppingClock) -> None:
     store.save_record(record(1, 501))
 
-    with pytest.raises(RepositoryError, match="saving a record"):
+    with pytest.raises(RecordConflict, match="already paired"):  # an item's problem, not the run's
         store.save_record(record(2, 501))
 
     store.save_record(record(2, 501, EntityKind.CUSTOMER))  # another kind is another id space
     assert store.records(ORG, EntityKind.PRODUCT) == {1: as_stored(record(1, 501), clock)}
+
+
+def test_a_retired_record_keeps_its_procountor_id_without_holding_it(store: SqlStateStore) -> None:
+    store.save_record(record(1, 501, state=RecordState.RETIRED))
+    store.save_record(record(2, 501))  # the customer was deleted; another may be paired with the partner
+    assert {sid: r.state for sid, r in store.records(ORG, EntityKind.PRODUCT).items()} == {
+        1: RecordState.RETIRED,
+        2: RecordState.LINKED,
+    }
 
 
 def test_many_records_may_wait_for_a_procountor_id(store: SqlStateStore) -> None:

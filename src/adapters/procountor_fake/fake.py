@@ -7,6 +7,7 @@
 
 import copy
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,37 @@ DEMO_SECRET = "demo-secret"  # noqa: S105 - the fake company's published demo cr
 RequestLogEntry = tuple[float, str, str, int, str | None]
 
 
+def company_identity(
+    credentials: auth.Credentials, company_id: int | None, name: str | None, business_id: str | None
+) -> dict:
+    """The company behind a credential set, as `GET /company` answers: one company per credential set.
+
+    Without an explicit id, the id follows from the client id and API key, so two fakes with different
+    credentials are two different companies and a fake restarted with the same credentials is the same one.
+    """
+    number = (
+        company_id
+        if company_id is not None
+        else 1000 + zlib.crc32(f"{credentials.client_id}:{credentials.api_key}".encode()) % 900_000
+    )
+    return {
+        "id": number,
+        "name": name or f"Fake Company {number} Oy",
+        "businessId": business_id or _business_id_for(number),
+    }
+
+
+def _business_id_for(number: int) -> str:
+    """A valid Finnish business ID (Y-tunnus) made from a number: the first with a valid check digit."""
+    base = 2_000_000 + number % 7_000_000
+    while True:
+        digits = f"{base:07d}"
+        remainder = sum(int(d) * w for d, w in zip(digits, (7, 9, 10, 5, 8, 4, 2), strict=True)) % 11
+        if remainder != 1:
+            return f"{digits}-{0 if remainder == 0 else 11 - remainder}"
+        base += 1
+
+
 class FakeProcountor:
     """A faithful, stateful stand-in for the Procountor REST API of one company."""
 
@@ -44,8 +76,12 @@ class FakeProcountor:
         faults: FaultPlan | None = None,
         clock: Callable[[], datetime] | None = None,
         seed: int = 0,
+        company_id: int | None = None,
+        company_name: str | None = None,
+        company_business_id: str | None = None,
     ):
         self.credentials = auth.Credentials(client_id, client_secret, api_key)
+        self.company = company_identity(self.credentials, company_id, company_name, company_business_id)
         self.token_lifetime_s = token_lifetime_s
         self.vat_percentages = tuple(Decimal(v) for v in vat_percentages)
         self._clock = clock or utc_now

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import invoices, partners, products
-from .messages import FakeRequest, FakeResponse
+from .messages import FakeRequest, FakeResponse, json_response
 
 PREFIX = re.compile(r"^/(?:(?:latest|supported|v\d{4})/)?api(?P<rest>/.*)$")
 _PLACEHOLDERS = {"{ids}": r"(?P<ids>\d+(?:,\d+)*)", "{id}": r"(?P<id>\d+)"}
@@ -49,6 +49,7 @@ def _transition(action: str) -> Route:
 OAUTH_ROUTE_KEY = "POST /oauth/token"
 ROUTES = (
     _route("POST", "/oauth/token", lambda api, req: api.issue_token(req)),
+    _route("GET", "/company", lambda api, req: json_response(200, dict(api.company))),
     _route("GET", "/businesspartners", lambda api, req: partners.search(api.store, req)),
     _route("GET", "/businesspartners/{ids}", lambda api, req, ids: partners.get_many(api.store, ids)),
     _route("POST", "/businesspartners", lambda api, req: partners.create(api.store, req)),

@@ -122,6 +122,9 @@ def run_fake_server(
     latency_ms: float,
     error_rate: dict[str, float] | float | None,
     seed: int,
+    company_id: int | None = None,
+    company_name: str | None = None,
+    company_business_id: str | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM; prints where it listens but never the client secret."""
     plan = FaultPlan(latency_ms=latency_ms, error_rate=_error_rates(error_rate))
@@ -133,6 +136,9 @@ def run_fake_server(
         rate_limit_per_s=rate_limit_per_s,
         faults=plan,
         seed=seed,
+        company_id=company_id,
+        company_name=company_name,
+        company_business_id=company_business_id,
     )
     stop = threading.Event()
 
@@ -142,7 +148,11 @@ def run_fake_server(
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     running = fake.serve(host, port)
     try:
-        print(f"Fake Procountor listening on {running.url} (client_id={client_id}, api_key={api_key})", flush=True)
+        company = f"company {fake.company['id']} {fake.company['name']} ({fake.company['businessId']})"
+        print(
+            f"Fake Procountor listening on {running.url} (client_id={client_id}, api_key={api_key}, {company})",
+            flush=True,
+        )
         stop.wait()
     finally:
         running.close()

@@ -14,6 +14,7 @@ import httpx
 
 from spotilla_procountor.domain.errors import FieldNotSendable, OutcomeUnknown, TemporarilyUnavailable
 from spotilla_procountor.domain.procountor import (
+    CompanyIdentity,
     InvoiceDraft,
     InvoiceRef,
     NewPartner,
@@ -112,6 +113,10 @@ class HttpProcountorGateway:
     def verify_credentials(self) -> None:
         """One token request; raises AuthenticationFailed when Procountor refuses the credentials."""
         self._tokens.current()
+
+    def company(self) -> CompanyIdentity:
+        """The company these credentials log in to (`GET /company`): the tenant is bound to it."""
+        return self._read(readers.company_from, self._request("GET", "/company"), "GET /company")
 
     def __repr__(self) -> str:
         return (

@@ -6,7 +6,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from spotilla_procountor.domain.procountor import Address, InvoiceRef, Partner, ProcountorProduct
+from spotilla_procountor.domain.procountor import Address, CompanyIdentity, InvoiceRef, Partner, ProcountorProduct
 
 from . import codec
 
@@ -57,6 +57,11 @@ def partner_from(raw: dict) -> Partner:
         payment_term_days=_int(payment.get("paymentTermDays")),
         complete=True,
     )
+
+
+def company_from(raw: dict) -> CompanyIdentity:
+    """The logged-in company from `GET /company` (an open schema: only `id` is required here)."""
+    return CompanyIdentity(id=int(raw["id"]), name=_text(raw.get("name")), business_id=_text(raw.get("businessId")))
 
 
 def invoice_ref_from(raw: dict) -> InvoiceRef:

@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import certifi
 import httpx
 
-from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorError
+from spotilla_procountor.domain.deadline import too_late_to_send
+from spotilla_procountor.domain.errors import NotSent, OutcomeUnknown, ProcountorError
 
 from .errors import Verdict, certainly_not_sent, error_for, transport_error, verdict
 from .ratelimit import RateLimiter
@@ -138,7 +139,7 @@ class Exchange:
         """
         for retry_number in itertools.count():
             try:
-                response = self._send_once(request, what, in_flight=in_flight)
+                response = self._send_once(request, what, in_flight=in_flight, create=create)
             except httpx.RequestError as exc:
                 if create and not certainly_not_sent(exc):
                     raise OutcomeUnknown(f"{what} was sent but its answer was lost ({type(exc).__name__})") from exc
@@ -169,13 +170,20 @@ class Exchange:
         log.debug("retry %d in %.2f s: %s", retry_number + 1, wait, give_up)
         self._sleep(wait)
 
-    def _send_once(self, build: Callable[[], httpx.Request], what: str, *, in_flight: bool) -> httpx.Response:
-        """One HTTP exchange under the in-flight cap and the rate limit; logs method, path, status, time."""
+    def _send_once(
+        self, build: Callable[[], httpx.Request], what: str, *, in_flight: bool, create: bool = False
+    ) -> httpx.Response:
+        """One HTTP exchange under the in-flight cap and the rate limit; logs method, path, status, time.
+
+        A create whose sending deadline passed while it waited for its turn is not sent at all (`NotSent`).
+        """
         with self._in_flight if in_flight else contextlib.nullcontext():
             # Built before its rate-limit turn: a token fetched while building takes a turn of its own first,
             # so the two never reach Procountor in one turn; the wait after building is bounded by the cap.
             request = build()
             self._limiter.acquire()
+            if create and too_late_to_send():
+                raise NotSent(f"{what} waited past its deadline for its turn")
             started = self._monotonic()
             try:
                 response = self._client.send(request)

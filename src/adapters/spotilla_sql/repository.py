@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Select, exists, insert, select, update
+from sqlalchemy import Column, CursorResult, Engine, Label, Select, exists, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from spotilla_procountor.adapters.spotilla_sql._sql import chunked, system_now, translated_errors
 from spotilla_procountor.adapters.spotilla_sql.models import CustomerRow, ProductRow, TaskProductRow, TaskRow
@@ -23,6 +26,7 @@ from spotilla_procountor.domain.model import (
     TaskProduct,
     TaskStatus,
     TransferPolicy,
+    Unreadable,
 )
 from spotilla_procountor.domain.ports import Clock
 from spotilla_procountor.domain.state import EntityKind, RecordState
@@ -65,6 +69,9 @@ class SqlSpotillaRepository:
                 enabled=bool(row.enabled),
                 policy=TransferPolicy(row.policy),
                 default_payment_term_days=row.default_payment_term_days,
+                has_bank_account=bool((row.bank_account or "").strip()),
+                tasks_completed_from=row.tasks_completed_from,
+                **_own_limits(row),
             )
 
     def products(self, organization_id: int, ids: Iterable[int] | None = None) -> list[Product]:
@@ -101,13 +108,13 @@ class SqlSpotillaRepository:
             if not tasks:
                 return []
             used = connection.execute(
-                select(used_t.c.task_id, used_t.c.id, used_t.c.product_id, used_t.c.quantity)
+                select(used_t.c.task_id, used_t.c.id, used_t.c.product_id, _raw(used_t.c.quantity))
                 .where(used_t.c.task_id.in_(select(tasks_t.c.id).where(*awaiting)))
                 .order_by(used_t.c.task_id, used_t.c.id)
             )
             by_task: dict[int, list[TaskProduct]] = defaultdict(list)
             for task_id, row_id, product_id, quantity in used:
-                by_task[task_id].append(TaskProduct(id=row_id, product_id=product_id, quantity=quantity))
+                by_task[task_id].append(TaskProduct(id=row_id, product_id=product_id, quantity=_decimal(quantity, 3)))
             return [_task(row, tuple(by_task.get(row.id, ()))) for row in tasks]
 
     def add_customer(self, organization_id: int, fields: CustomerFields) -> int:
@@ -142,23 +149,94 @@ class SqlSpotillaRepository:
             return [convert(row) for rows in chunks for row in rows]
 
 
+def _raw(column: Column[Any]) -> Label[Any]:
+    """A column read as the driver gives it, without SQLAlchemy's conversion, which raises on a bad value (text
+    in a numeric column on SQLite) and would fail the whole read; the value is converted per row instead."""
+    return type_coerce(column, NullType()).label(column.name)
+
+
+# Columns whose values are converted per row, so one bad value only marks its own item (see `Unreadable`).
+_CONVERTED = {"unit_price", "vat_percent", "payment_term_days", "completed_at"}
+
+
+def _columns(table: Any, names: Iterable[str]) -> list[Any]:
+    return [_raw(table.c[name]) if name in _CONVERTED else table.c[name] for name in names]
+
+
 # Core columns named like the domain's fields (the contract's column names), in the same order.
 _PRODUCTS, _CUSTOMERS = ProductRow.__table__, CustomerRow.__table__
-_PRODUCT_COLUMNS = [_PRODUCTS.c[f.name] for f in dataclasses.fields(Product)]
-_CUSTOMER_COLUMNS = [_CUSTOMERS.c[f.name] for f in dataclasses.fields(Customer)]
-_TASK_COLUMNS = [TaskRow.__table__.c[f.name] for f in dataclasses.fields(Task) if f.name != "products"]
+_PRODUCT_COLUMNS = _columns(_PRODUCTS, (f.name for f in dataclasses.fields(Product)))
+_CUSTOMER_COLUMNS = _columns(_CUSTOMERS, (f.name for f in dataclasses.fields(Customer)))
+_TASK_COLUMNS = _columns(TaskRow.__table__, (f.name for f in dataclasses.fields(Task) if f.name != "products"))
+
+
+def _decimal(value: object, scale: int) -> Decimal | Unreadable | None:
+    """A numeric column's value as a Decimal (NaN and Infinity kept, to be judged), or `Unreadable`."""
+    if isinstance(value, Decimal) or value is None:
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Decimal(f"{value:.{scale}f}")  # as SQLAlchemy's Numeric reads SQLite's numbers
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            pass
+    return Unreadable(str(value))
+
+
+def _integer(value: object) -> int | Unreadable | None:
+    """An integer column's value as an int, or `Unreadable` (SQLite keeps text in an integer column)."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    return Unreadable(str(value))
+
+
+def _moment(value: object) -> datetime | Unreadable | None:
+    """A timestamp column's value as an aware UTC datetime (naive ones are UTC, as `UtcDateTime` reads them)."""
+    if value is None:
+        return None
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return Unreadable(value)
+    if not isinstance(moment, datetime):
+        return Unreadable(str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _writable(fields: CustomerFields) -> dict[str, Any]:
     return {name: getattr(fields, name) for name in CUSTOMER_WRITABLE}
 
 
-def _product(row: Any) -> Product:
-    return Product(*row)
+def _reader(cls: Callable[..., Any], converters: dict[str, Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    """Makes a domain object from a row of its columns (in field order), converting the values named."""
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    positions = [(i, converters[name]) for i, name in enumerate(names) if name in converters]
+
+    def read(row: Any) -> Any:
+        values = list(row)
+        for i, convert in positions:
+            values[i] = convert(values[i])
+        return cls(*values)
+
+    return read
 
 
-def _customer(row: Any) -> Customer:
-    return Customer(*row)
+def _price(value: object) -> Decimal | Unreadable | None:
+    return _decimal(value, 2)
+
+
+_product = _reader(Product, {"unit_price": _price, "vat_percent": _price})
+_customer = _reader(Customer, {"payment_term_days": _integer})
 
 
 def _task(row: Any, products: tuple[TaskProduct, ...]) -> Task:
@@ -169,7 +247,13 @@ def _task(row: Any, products: tuple[TaskProduct, ...]) -> Task:
         title=row.title,
         status=TaskStatus(row.status),
         order_number=row.order_number,
-        completed_at=row.completed_at,
+        completed_at=_moment(row.completed_at),
         description=row.description,
         products=products,
     )
+
+
+def _own_limits(row: Any) -> dict[str, Any]:
+    """The tenant's own sanity limits where it set them; the defaults of `IntegrationSettings` elsewhere."""
+    names = ("quantity_ceiling", "invoice_total_ceiling", "completion_clock_skew_minutes")
+    return {name: getattr(row, name) for name in names if getattr(row, name, None) is not None}

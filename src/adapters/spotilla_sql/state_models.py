@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, Text, UniqueConstraint, false, true
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, Numeric, Text, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from spotilla_procountor.adapters.spotilla_sql.base import Base, UtcDateTime, utc_now
@@ -27,17 +28,37 @@ class SettingsRow(Base):
     default_payment_term_days: Mapped[int] = mapped_column(Integer, nullable=False, server_default="14")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, server_default=utc_now())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, server_default=utc_now())
+    company_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The Procountor company the credentials log in to (`GET /company`); the tenant is bound to it."""
+    company_name: Mapped[str | None] = mapped_column(Text)
+    company_business_id: Mapped[str | None] = mapped_column(Text)
+    tasks_completed_from: Mapped[date | None] = mapped_column(Date)
+    """Tasks completed (Helsinki day) before it are never invoiced; NULL: no limit (tenants set up before 0003)."""
+    quantity_ceiling: Mapped[Decimal | None] = mapped_column(Numeric(18, 3))
+    """Sanity limits of the tenant's own; NULL: the defaults (see `IntegrationSettings`)."""
+    invoice_total_ceiling: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    completion_clock_skew_minutes: Mapped[int | None] = mapped_column(Integer)
 
 
 class RecordRow(Base):
     """A Spotilla product, customer or task and its Procountor counterpart; one state machine for all kinds.
 
-    Unique in both directions: a Procountor object is paired with one Spotilla item of its kind.
+    Unique in both directions: a Procountor object is paired with one Spotilla item of its kind (retired records
+    aside).
     """
 
     __tablename__ = "procountor_records"
     __table_args__ = (
-        UniqueConstraint("organization_id", "kind", "procountor_id"),
+        # A retired record (its Spotilla item deleted) keeps its Procountor id as history without holding it.
+        Index(
+            "uq_procountor_records_organization_id_kind_procountor_id",
+            "organization_id",
+            "kind",
+            "procountor_id",
+            unique=True,
+            sqlite_where=text("state <> 'RETIRED'"),
+            postgresql_where=text("state <> 'RETIRED'"),
+        ),
         Index(None, "organization_id", "kind", "state"),
     )
 
@@ -132,3 +153,23 @@ class LockRow(Base):
     name: Mapped[str] = mapped_column(Text, primary_key=True)
     holder: Mapped[str] = mapped_column(Text, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class RecordArchiveRow(Base):
+    """Records of a Procountor company the tenant switched away from, kept as history and never used again."""
+
+    __tablename__ = "procountor_records_archive"
+    __table_args__ = (Index(None, "organization_id", "company_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    company_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The company the records belonged to; NULL for a tenant set up before companies were stored."""
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    spotilla_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    procountor_id: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(Text, nullable=False)
+    reasons: Mapped[str] = mapped_column(Text, nullable=False, server_default="[]")
+    fingerprint: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    archived_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, server_default=utc_now())

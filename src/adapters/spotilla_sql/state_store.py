@@ -9,7 +9,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Engine, insert, select, update
+from sqlalchemy import BigInteger, Connection, CursorResult, Engine, delete, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from spotilla_procountor.adapters.held_writes import HeldWrites
@@ -24,6 +25,7 @@ from spotilla_procountor.adapters.spotilla_sql.run_lock import run_locks_for
 from spotilla_procountor.adapters.spotilla_sql.state_models import (
     FenceRow,
     PartnerMirrorRow,
+    RecordArchiveRow,
     RecordRow,
     RunEventRow,
     RunRow,
@@ -35,7 +37,7 @@ from spotilla_procountor.adapters.spotilla_sql.tenant_config import (
     read_tenant_configs,
     write_tenant_config,
 )
-from spotilla_procountor.domain.errors import LockLost
+from spotilla_procountor.domain.errors import LockLost, RecordConflict
 from spotilla_procountor.domain.ports import Clock
 from spotilla_procountor.domain.state import (
     EntityKind,
@@ -80,9 +82,9 @@ class SqlStateStore:
         return self._held.together(self._commit_held)
 
     def _commit_held(self, writes: list[tuple[str, Callable[[Connection], object]]]) -> None:
-        with translated_errors("committing writes made together"), self._engine.begin() as connection:
+        with translated_errors("committing writes made together"), _conflicts(), self._engine.begin() as connection:
             for action, work in writes:
-                with translated_errors(action):
+                with translated_errors(action), _conflicts():
                     work(connection)
 
     # -- records and claims ----------------------------------------------------------------------------
@@ -326,8 +328,67 @@ class SqlStateStore:
         """Runs `work` in a transaction of its own, or holds it for the end of the thread's `together()`."""
         if self._held.hold((action, work)):
             return
-        with translated_errors(action), self._engine.begin() as connection:
+        with translated_errors(action), _conflicts(), self._engine.begin() as connection:
             work(connection)
+
+    # -- company switch and retries ----------------------------------------------------------------
+
+    def archive_for_company_switch(self, organization_id: int, old_company_id: int | None) -> int:
+        """Moves every record of the tenant to `procountor_records_archive` under the company it belonged to and
+        forgets the partner mirror and watermark (that company's partner register), in one transaction: the next
+        run starts fresh in the new company and nothing refers to the old one any more. Returns how many moved."""
+        org = _RECORDS.c.organization_id == organization_id
+        kept = ("kind", "spotilla_id", "procountor_id", "state", "reasons", "fingerprint", "updated_at")
+        copy = insert(RecordArchiveRow.__table__).from_select(
+            ["organization_id", "company_id", *kept, "archived_at"],
+            select(
+                _RECORDS.c.organization_id,
+                literal(old_company_id, BigInteger()),
+                *(_RECORDS.c[name] for name in kept),
+                literal(self._now(), RecordArchiveRow.__table__.c.archived_at.type),
+            ).where(org),
+        )
+        with translated_errors("archiving the old company's records"), self._engine.begin() as connection:
+            connection.execute(copy)
+            moved = cast(CursorResult[Any], connection.execute(delete(_RECORDS).where(org))).rowcount
+            connection.execute(delete(_MIRROR).where(_MIRROR.c.organization_id == organization_id))
+            connection.execute(delete(WatermarkRow).where(WatermarkRow.organization_id == organization_id))
+        return moved
+
+    def requeue(
+        self, organization_id: int, kind: EntityKind | None = None, spotilla_ids: Iterable[int] | None = None
+    ) -> int:
+        """Lets the next run try refused (FAILED) and held-back items again by forgetting the data they were judged
+        on (their fingerprint); all of the tenant's, or those of a kind, or of given Spotilla ids. Returns how many."""
+        query = update(RecordRow).where(
+            RecordRow.organization_id == organization_id,
+            RecordRow.state.in_([RecordState.FAILED.value, RecordState.HELD_BACK.value]),
+            RecordRow.fingerprint.is_not(None),
+        )
+        if kind is not None:
+            query = query.where(RecordRow.kind == EntityKind(kind).value)
+        queries = (
+            [query]
+            if spotilla_ids is None
+            else [query.where(RecordRow.spotilla_id.in_(ids)) for ids in chunked(spotilla_ids)]
+        )
+        with translated_errors("re-queueing items"), self._engine.begin() as connection:
+            results = [connection.execute(q.values(fingerprint=None)) for q in queries]
+            return sum(cast(CursorResult[Any], r).rowcount for r in results)
+
+
+@contextmanager
+def _conflicts() -> Iterator[None]:
+    """A record pairing a Procountor object another record holds: `RecordConflict`, an item's problem, not the run's."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if _RECORD_UNIQUE not in str(exc.orig) and "procountor_records.organization_id" not in str(exc.orig):
+            raise
+        raise RecordConflict(f"a Procountor object is already paired with another item: {exc.orig}") from exc
+
+
+_RECORD_UNIQUE = "uq_procountor_records_organization_id_kind_procountor_id"
 
 
 def _record_row(record: Record, now: datetime) -> dict[str, Any]:

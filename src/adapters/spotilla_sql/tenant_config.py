@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,6 +33,16 @@ class TenantConfig:
     default_payment_term_days: int = 14
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    company_id: int | None = None
+    """The Procountor company the credentials log in to; None until it is learned (tenants set up earlier)."""
+    company_name: str | None = None
+    company_business_id: str | None = None
+    tasks_completed_from: date | None = None
+    """Tasks completed (Helsinki day) before it are never invoiced; None: no limit."""
+    quantity_ceiling: Decimal | None = None
+    """The tenant's own sanity limits; None: the defaults of `IntegrationSettings`."""
+    invoice_total_ceiling: Decimal | None = None
+    completion_clock_skew_minutes: int | None = None
 
 
 _STORED = (
@@ -43,6 +54,13 @@ _STORED = (
     "api_key_enc",
     "bank_account",
     "default_payment_term_days",
+    "company_id",
+    "company_name",
+    "company_business_id",
+    "tasks_completed_from",
+    "quantity_ceiling",
+    "invoice_total_ceiling",
+    "completion_clock_skew_minutes",
 )
 
 
@@ -74,4 +92,11 @@ def _config(row: SettingsRow) -> TenantConfig:
         default_payment_term_days=row.default_payment_term_days,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        company_id=row.company_id,
+        company_name=row.company_name,
+        company_business_id=row.company_business_id,
+        tasks_completed_from=row.tasks_completed_from,
+        quantity_ceiling=row.quantity_ceiling,
+        invoice_total_ceiling=row.invoice_total_ceiling,
+        completion_clock_skew_minutes=row.completion_clock_skew_minutes,
     )

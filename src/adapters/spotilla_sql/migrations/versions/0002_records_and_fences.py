@@ -51,9 +51,15 @@ def _create_tables() -> None:
         sa.Column("claimed_at", sa.DateTime()),
         sa.Column("updated_at", sa.DateTime(), nullable=False, server_default=_utc_now()),
         sa.PrimaryKeyConstraint("organization_id", "kind", "spotilla_id", name="pk_procountor_records"),
-        sa.UniqueConstraint(
-            "organization_id", "kind", "procountor_id", name="uq_procountor_records_organization_id_kind_procountor_id"
-        ),
+    )
+    # A retired record (its Spotilla item deleted) keeps its Procountor id as history without holding it.
+    op.create_index(
+        "uq_procountor_records_organization_id_kind_procountor_id",
+        "procountor_records",
+        ["organization_id", "kind", "procountor_id"],
+        unique=True,
+        sqlite_where=sa.text("state <> 'RETIRED'"),
+        postgresql_where=sa.text("state <> 'RETIRED'"),
     )
     op.create_index(
         "ix_procountor_records_organization_id_kind_state", "procountor_records", ["organization_id", "kind", "state"]
@@ -224,4 +230,5 @@ def downgrade() -> None:
     _copy_back()
     op.drop_table("procountor_fences")
     op.drop_index("ix_procountor_records_organization_id_kind_state", table_name="procountor_records")
+    op.drop_index("uq_procountor_records_organization_id_kind_procountor_id", table_name="procountor_records")
     op.drop_table("procountor_records")
