@@ -119,3 +119,18 @@ Feature: Completed tasks become unfinished sales invoices in Procountor
     When the integration runs
     Then Procountor has 3 invoices
     And the invoice of task 502 is made out to the Procountor partner of "Kauppa Oy" with business ID "1572860-0"
+
+  Scenario: Procountor lost the partner and products an invoice points at: they are made again once
+    Given a completed task 501 for "Rakennus Oy" with:
+      | product | quantity |
+      | ASE-1   | 2        |
+    And the integration has run
+    And Procountor has lost all of the organization's data
+    And a completed task 502 for "Rakennus Oy" with:
+      | product | quantity |
+      | ASE-1   | 3        |
+    When the integration runs
+    And the integration runs again
+    Then an invoice is made for task 502
+    And Procountor has 1 partner with business ID "0112038-9"
+    And Procountor has 1 product with code "ASE-1"

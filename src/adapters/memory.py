@@ -188,6 +188,12 @@ class InMemoryStateStore:
         with self._lock:
             self.mirror.setdefault(organization_id, {}).update({e.partner_id: e for e in entries})
 
+    @_deferrable
+    def forget_partners(self, organization_id: int, partner_ids: Iterable[int]) -> None:
+        with self._lock:
+            for partner_id in partner_ids:
+                self.mirror.get(organization_id, {}).pop(partner_id, None)
+
     def partner_watermark(self, organization_id: int) -> datetime | None:
         return self.watermarks.get(organization_id)
 

@@ -145,6 +145,9 @@ class DryRunStateStore:
     def remember_partners(self, organization_id: int, entries: Iterable[PartnerMirrorEntry]) -> None:
         return None
 
+    def forget_partners(self, organization_id: int, partner_ids: Iterable[int]) -> None:
+        return None
+
     def partner_watermark(self, organization_id: int) -> datetime | None:
         return self._inner.partner_watermark(organization_id)
 

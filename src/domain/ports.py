@@ -170,6 +170,10 @@ class StateStore(Protocol):
         """Adds or refreshes partners in the mirror."""
         ...
 
+    def forget_partners(self, organization_id: int, partner_ids: Iterable[int]) -> None:
+        """Drops partners from the mirror (Procountor no longer has them)."""
+        ...
+
     def partner_watermark(self, organization_id: int) -> datetime | None:
         """Newest partner version seen in Procountor's own clock; the next pull starts a little before it."""
         ...

@@ -34,6 +34,7 @@ class ReasonCode(StrEnum):
     ALREADY_PAIRED = "ALREADY_PAIRED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
     NOT_SENT = "NOT_SENT"
+    GONE_IN_PROCOUNTOR = "GONE_IN_PROCOUNTOR"
     QUANTITY_INVALID = "QUANTITY_INVALID"
     PRICE_INVALID = "PRICE_INVALID"
     VALUE_UNREADABLE = "VALUE_UNREADABLE"
@@ -85,6 +86,10 @@ _SENTENCES: dict[ReasonCode, str] = {
     ReasonCode.ALREADY_PAIRED: (
         "Procountor {what} {procountor_id} is already paired with another Spotilla item; check for a duplicate in "
         "Spotilla."
+    ),
+    ReasonCode.GONE_IN_PROCOUNTOR: (
+        "Procountor no longer has {what} {procountor_id} it was paired with; the next run finds it again or creates "
+        "it once, and sends the invoices that were refused for it again."
     ),
     ReasonCode.NOT_SENT: (
         "It waited too long for its turn to be sent to Procountor and was not sent ({detail}); the next run sends "

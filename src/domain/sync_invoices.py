@@ -20,6 +20,7 @@ from spotilla_procountor.domain.model import Customer, IntegrationSettings, Prod
 from spotilla_procountor.domain.ports import ProcountorGateway
 from spotilla_procountor.domain.procountor import InvoiceDraft
 from spotilla_procountor.domain.reasons import Reason, ReasonCode
+from spotilla_procountor.domain.relink import MissingReferences, let_go_of_missing
 from spotilla_procountor.domain.state import OPEN, EntityKind, Flow, Record
 from spotilla_procountor.domain.sync_context import Cycle
 
@@ -35,18 +36,27 @@ class InvoiceObjects:
     def __init__(self, organization_id: int, procountor: ProcountorGateway) -> None:
         self._organization_id = organization_id
         self._procountor = procountor
+        self._sending: dict[str, InvoiceDraft] = {}
+        self.missing = MissingReferences()
+        """Partners and products refused invoices pointed at, which Procountor may no longer have."""
 
     def send(self, payload: InvoiceDraft) -> int:
-        return self._procountor.create_invoice(payload).id
+        self._sending[payload.external_key] = payload  # kept only while refused, to read the refusal against
+        invoice_id = self._procountor.create_invoice(payload).id
+        self._sending.pop(payload.external_key, None)
+        return invoice_id
 
     def look_up(self, spotilla_id: int, payload: InvoiceDraft | None) -> int | None:
         found = self._procountor.find_invoices_by_key(invoice_key(self._organization_id, spotilla_id))
         return min(ref.id for ref in found) if found else None
 
     def refused(self, spotilla_id: int, error: ProcountorRejected) -> Reason:
+        draft = self._sending.pop(invoice_key(self._organization_id, spotilla_id), None)
+        self.missing.note(spotilla_id, draft, error)
         return Reason.of(ReasonCode.REJECTED_BY_PROCOUNTOR, detail=str(error))
 
     def no_answer(self, spotilla_id: int, error: OutcomeUnknown) -> Reason:
+        self._sending.pop(invoice_key(self._organization_id, spotilla_id), None)
         return Reason.of(ReasonCode.NO_ANSWER, what="The invoice", detail=str(error))
 
     def created(self, payload: InvoiceDraft, procountor_id: int) -> None:
@@ -145,4 +155,7 @@ def sync_invoices(cycle: Cycle, inputs: InvoiceInputs) -> Results:
     # record left in doubt whose task has since stopped awaiting one.
     records = cycle.state.records(cycle.organization_id, EntityKind.TASK, states=OPEN)
     actions = plan_invoices(tasks, records, inputs)
-    return cycle.pipeline.run(InvoiceObjects(cycle.organization_id, cycle.procountor), actions, records)
+    objects = InvoiceObjects(cycle.organization_id, cycle.procountor)
+    results = cycle.pipeline.run(objects, actions, records)
+    let_go_of_missing(cycle, objects.missing)
+    return results

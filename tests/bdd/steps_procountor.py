@@ -83,6 +83,11 @@ def _answer_lost(world: World, thing: str, what: str) -> None:
     world.procountor.set_faults(lost_answer(CREATE_ROUTES[thing], what))
 
 
+@given("Procountor has lost all of the organization's data")
+def _lost_data(world: World) -> None:
+    world.procountor.reset()  # partners, products and invoices gone; the credentials still work
+
+
 @given("Procountor is unreachable")
 def _unreachable(world: World) -> None:
     world.procountor.set_faults(FaultPlan(error_rate={"*": 1.0}))

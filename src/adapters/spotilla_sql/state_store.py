@@ -179,6 +179,16 @@ class SqlStateStore:
             "remembering partners", lambda c: upsert(c, PartnerMirrorRow, rows, keys=["organization_id", "partner_id"])
         )
 
+    def forget_partners(self, organization_id: int, partner_ids: Iterable[int]) -> None:
+        """Drops partners from the mirror (Procountor no longer has them)."""
+        ids = sorted(set(partner_ids))
+        if not ids:
+            return
+        forget = delete(PartnerMirrorRow).where(
+            PartnerMirrorRow.organization_id == organization_id, PartnerMirrorRow.partner_id.in_(ids)
+        )
+        self._write("forgetting partners", lambda c: c.execute(forget))
+
     def partner_watermark(self, organization_id: int) -> datetime | None:
         """Newest partner version seen, in Procountor's clock; None before the first pull."""
         with translated_errors("reading the partner watermark"), Session(self._engine) as session:
