@@ -100,3 +100,14 @@ Feature: Changes made in Procountor come back to Spotilla
     Then the run succeeds
     And Procountor has 1 partner with business ID "0112038-9"
     And Spotilla's customer with business ID "0112038-9" is linked to that partner
+
+  Scenario: Changes come back to a customer added again after it was removed
+    Given customer "Rakennus Oy" has been removed from Spotilla
+    And the integration has run
+    And Spotilla's customer register also has:
+      | name        | business ID |
+      | Rakennus Oy | 0112038-9   |
+    And the integration has run
+    When the accountant changes the billing street of "Rakennus Oy" in Procountor to "Laskutuskuja 3"
+    And the integration runs
+    Then Spotilla's customer with business ID "0112038-9" has the billing street "Laskutuskuja 3"

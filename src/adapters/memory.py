@@ -21,6 +21,7 @@ from spotilla_procountor.domain.model import (
     Task,
     TaskStatus,
 )
+from spotilla_procountor.domain.reasons import Reason
 from spotilla_procountor.domain.state import (
     EntityKind,
     Event,
@@ -162,9 +163,25 @@ class InMemoryStateStore:
             }
 
     @_deferrable
-    def save_record(self, record: Record) -> None:
+    def save_record(self, record: Record, *, fence: Fence | None = None) -> None:
         with self._lock:
+            if fence is not None and not self._holds(fence):
+                raise LockLost("the run no longer holds the tenant's lock")
             self._store(replace(record, updated_at=record.updated_at or datetime.now(UTC)))
+
+    @_deferrable
+    def release(
+        self, organization_id: int, kind: EntityKind, procountor_id: int, reason: Reason, *, fence: Fence | None = None
+    ) -> None:
+        with self._lock:
+            if fence is not None and not self._holds(fence):
+                raise LockLost("the run no longer holds the tenant's lock")
+            for key, record in list(self.record_rows.items()):
+                if key[:2] != (organization_id, kind) or record.procountor_id != procountor_id:
+                    continue
+                if record.state == RecordState.RETIRED:
+                    continue
+                self.record_rows[key] = _released(record, reason)
 
     def _store(self, record: Record) -> None:
         for (org, kind, sid), other in self.record_rows.items():
@@ -309,3 +326,16 @@ class InMemorySpotilla:
     def update_customer(self, organization_id: int, customer_id: int, fields_: CustomerFields) -> None:
         values = {f.name: getattr(fields_, f.name) for f in fields(CustomerFields)}
         self.customer_rows[customer_id] = replace(self.customer_rows[customer_id], **values)
+
+
+def _released(record: Record, reason: Reason) -> Record:
+    if record.kind == EntityKind.TASK:  # still transferred; the invoice it was is gone with Procountor's data
+        return replace(record, procountor_id=None, updated_at=datetime.now(UTC))
+    return replace(
+        record,
+        state=RecordState.HELD_BACK,
+        procountor_id=None,
+        fingerprint=None,
+        reasons=(reason,),
+        updated_at=datetime.now(UTC),
+    )

@@ -49,15 +49,16 @@ class Settings(BaseSettings):
         120,
         ge=0,
         description="Seconds a create claimed by an earlier run (one that lost its lock or died) is left alone "
-        "before it is looked up in Procountor: its request may still be on its way. A claimed create is sent only "
-        "within half of it, so it must be at least twice REQUEST_TIMEOUT_S (0 turns the grace off: tests only).",
+        "before it is looked up in Procountor: its request may still be on its way. A claimed create starts sending "
+        "only within a quarter of it (then connect, write and read each take at most REQUEST_TIMEOUT_S), so it "
+        "must be at least four times REQUEST_TIMEOUT_S (0 turns the grace off: tests only).",
     )
 
     @model_validator(mode="after")
     def _grace_outlasts_a_create(self) -> Settings:
-        if 0 < self.claim_grace_s < 2 * self.request_timeout_s:
+        if 0 < self.claim_grace_s < 4 * self.request_timeout_s:
             raise ValueError(
-                f"CLAIM_GRACE_S ({self.claim_grace_s:g}) must be at least twice REQUEST_TIMEOUT_S "
+                f"CLAIM_GRACE_S ({self.claim_grace_s:g}) must be at least four times REQUEST_TIMEOUT_S "
                 f"({self.request_timeout_s:g}): a create of a run that lost its lock may be on its way that long"
             )
         return self

@@ -19,14 +19,27 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Generic, Protocol, TypeVar
 
-from spotilla_procountor.domain.concurrency import for_each
+from spotilla_procountor.domain.concurrency import ShutdownRequested, for_each
 from spotilla_procountor.domain.deadline import send_within
-from spotilla_procountor.domain.errors import NotSent, OutcomeUnknown, ProcountorRejected, RecordConflict
+from spotilla_procountor.domain.errors import (
+    AccessDenied,
+    AuthenticationFailed,
+    LockLost,
+    NotFound,
+    NotSent,
+    OutcomeUnknown,
+    ProcountorError,
+    ProcountorRejected,
+    RecordConflict,
+    RepositoryError,
+    TemporarilyUnavailable,
+)
 from spotilla_procountor.domain.ports import Clock, StateStore
 from spotilla_procountor.domain.reasons import Reason, ReasonCode
 from spotilla_procountor.domain.recorder import RunRecorder
@@ -35,6 +48,9 @@ from spotilla_procountor.domain.state import EntityKind, Fence, Flow, Outcome, R
 P = TypeVar("P")
 P_contra = TypeVar("P_contra", contravariant=True)
 log = logging.getLogger("spotilla_procountor.sync")
+
+_STOPS_THE_RUN = (LockLost, AuthenticationFailed, RepositoryError, TemporarilyUnavailable, ShutdownRequested)
+"""What stops every item alike, so it stops the run; anything else that goes wrong is one item's problem."""
 
 
 class ObjectType(Protocol[P_contra]):
@@ -51,8 +67,8 @@ class ObjectType(Protocol[P_contra]):
         """After a lost answer: the id of the object the lost create made, or None if Procountor has none."""
         ...
 
-    def refused(self, spotilla_id: int, error: ProcountorRejected) -> Reason:
-        """Why the item failed when Procountor refused it."""
+    def refused(self, spotilla_id: int, error: ProcountorError) -> Reason:
+        """Why the item failed when Procountor refused it (400, or 403/404 for this one object)."""
         ...
 
     def no_answer(self, spotilla_id: int, error: OutcomeUnknown) -> Reason:
@@ -123,6 +139,7 @@ class Results:
     def problem(self, spotilla_id: int, *reasons: Reason) -> None:
         with self._lock:
             self.problems[spotilla_id] = tuple(reasons)
+            self.linked.pop(spotilla_id, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +168,10 @@ class CreateOncePipeline:
         self._clock = clock
         self._fence = fence
         self._settings = settings
+        self._local = threading.local()
+        self._paired_now: dict[int, int] = {}
+        """Procountor id → Spotilla id of the pairings this pipeline recorded."""
+        self._paired_lock = threading.Lock()
 
     def run(
         self,
@@ -167,7 +188,7 @@ class CreateOncePipeline:
             (a, records.get(a.spotilla_id)) for a in actions if self._needs_a_request(a, records.get(a.spotilla_id))
         ]
         try:
-            with self._state.together():  # every link, hold-back and retirement that needs no request, in one commit
+            with self._together():  # every link, hold-back and retirement that needs no request, in one commit
                 for action in now:
                     self._settle_now(object_type, action, records.get(action.spotilla_id), results)
         except RecordConflict:  # one item pairs an object another item holds: find it, let the others through
@@ -202,22 +223,91 @@ class CreateOncePipeline:
     def _guarded(
         self, object_type: ObjectType[P], action: Action[P], record: Record | None, results: Results, step
     ) -> None:
-        """One item's step; a pairing that conflicts with another item's holds this item back, not the run."""
+        """One item's step; whatever goes wrong with this one item holds it back, not the run.
+
+        Only what stops every item stops the run: the lock lost, the credentials refused, the database or
+        Procountor unreachable. A pairing that collides with another item's holds this item back (ALREADY_PAIRED);
+        Procountor refusing a look-up, or a bug, fails this item (INTERNAL_ERROR, traceback in the log).
+        """
+        self._local.pairings = []
         try:
-            with self._state.together():
+            with self._together():
                 step(object_type, action, record, results)
         except RecordConflict as exc:
-            reason = Reason.of(
-                ReasonCode.ALREADY_PAIRED, what=object_type.kind.lower(), procountor_id=_conflicting(action)
+            log.warning("a pairing collided with another item's: %s", exc)
+            self._pair_over_stale(object_type, action, record, results)
+        except _STOPS_THE_RUN:
+            raise
+        except Exception as exc:  # this item only; its record keeps the state it had (in doubt stays in doubt)
+            log.exception("an item failed", extra={"kind": str(object_type.kind), "spotilla_id": action.spotilla_id})
+            reason = Reason.of(ReasonCode.INTERNAL_ERROR, error=type(exc).__name__)
+            results.problem(action.spotilla_id, reason)
+            self._recorder.record(
+                object_type.flow, object_type.kind, action.spotilla_id, Outcome.FAILED, reasons=[reason]
             )
+
+    def _pair_over_stale(
+        self, object_type: ObjectType[P], action: Action[P], record: Record | None, results: Results
+    ) -> None:
+        """The pairing this item just made in Procountor (a create, a look-up, a listing) is Procountor's word now;
+        another record holding the same id points at an object Procountor no longer has under it (it reuses ids
+        after losing data), so that record lets the id go. Never held back here: the object exists, and holding the
+        item back would create it again."""
+        pairings, self._local.pairings = self._local.pairings, []
+        with self._paired_lock:
+            paired_now = {pid for pid, sid in self._paired_now.items() if sid != action.spotilla_id}
+        if any(pid in paired_now for _record, pid, _outcome in pairings):
+            pairings = []  # two items of this run want one object: a real duplicate in Spotilla, not a stale id
+        try:
+            with self._together():
+                for record_now, procountor_id, outcome in pairings:
+                    gone = Reason.of(
+                        ReasonCode.GONE_IN_PROCOUNTOR, what=object_type.kind.lower(), procountor_id=procountor_id
+                    )
+                    self._state.release(
+                        self._fence.organization_id, object_type.kind, procountor_id, gone, fence=self._fence
+                    )
+                    self._save_linked(object_type, record_now, procountor_id, outcome, results)
+            if pairings:
+                return
+        except RecordConflict as exc:
             log.warning("record conflict held an item back: %s", exc)
-            with self._state.together():
-                self._hold_back(object_type, HoldBack(action.spotilla_id, (reason,), None), record, results)
+        reason = Reason.of(ReasonCode.ALREADY_PAIRED, what=object_type.kind.lower(), procountor_id=_conflicting(action))
+        with self._together():
+            self._hold_back(object_type, HoldBack(action.spotilla_id, (reason,), None), record, results)
+
+    @contextmanager
+    def _together(self) -> Iterator[None]:
+        """The state's writes, the run tally's counts and what the results say, as one: the counts and results
+        stand only if the writes commit. Nested blocks join the outermost one."""
+        outermost = getattr(self._local, "after", None) is None
+        if outermost:
+            self._local.after = []
+        try:
+            with self._recorder.batch(), self._state.together():
+                yield
+        except BaseException:
+            if outermost:
+                self._local.after = None
+            raise
+        if outermost:
+            after, self._local.after = self._local.after, None
+            for then in after:
+                then()
+
+    def _after_commit(self, then: Callable[[], None]) -> None:
+        after = getattr(self._local, "after", None)
+        if after is None:
+            then()
+        else:
+            after.append(then)
 
     def _retire(self, object_type: ObjectType[P], action: Retire, record: Record | None, results: Results) -> None:
         if record is None or record.state == RecordState.RETIRED:
             return
-        self._state.save_record(replace(record, state=RecordState.RETIRED, reasons=(action.reason,), updated_at=None))
+        self._state.save_record(
+            replace(record, state=RecordState.RETIRED, reasons=(action.reason,), updated_at=None), fence=self._fence
+        )
         self._recorder.record(
             object_type.flow,
             object_type.kind,
@@ -241,7 +331,7 @@ class CreateOncePipeline:
                 self._save_linked(object_type, record, found, Outcome.ADOPTED, results)
                 return
         if isinstance(action, HoldBack):
-            with self._state.together():
+            with self._together():
                 self._hold_back(object_type, action, record, results)
         elif isinstance(action, Create):
             self._create(object_type, action, record, results)
@@ -259,24 +349,28 @@ class CreateOncePipeline:
             ),
         )
         try:
-            with send_within(self._settings.claim_grace.total_seconds() / 2 or None):
+            with send_within(self._send_budget(claimed)):
                 procountor_id = object_type.send(action.payload)
         except NotSent as exc:  # certainly not sent: the claim stays, and the next run looks up, then sends
             reason = Reason.of(ReasonCode.NOT_SENT, detail=str(exc))
-            self._recorder.record(
-                object_type.flow, object_type.kind, action.spotilla_id, Outcome.FAILED, reasons=[reason]
-            )
-            results.problem(action.spotilla_id, reason)
+            self._save_problem(object_type, claimed, RecordState.PENDING, reason, results)
             return
         except OutcomeUnknown as exc:
             reason = object_type.no_answer(action.spotilla_id, exc)
             self._save_problem(object_type, claimed, RecordState.SENT, reason, results)
             return
-        except ProcountorRejected as exc:
+        except (ProcountorRejected, AccessDenied, NotFound) as exc:  # answered and not stored: this item's problem
             reason = object_type.refused(action.spotilla_id, exc)
             self._save_problem(object_type, claimed, RecordState.FAILED, reason, results)
             return
-        with self._state.together():  # the record, the object type's own writes and the event in one commit
+        except _STOPS_THE_RUN:
+            raise
+        except Exception:  # a bug after the claim: the create may have gone out, so it is looked up, never re-sent
+            log.exception("a create failed unexpectedly", extra={"spotilla_id": action.spotilla_id})
+            reason = Reason.of(ReasonCode.INTERNAL_ERROR, error="unexpected error while sending")
+            self._save_problem(object_type, claimed, RecordState.SENT, reason, results)
+            return
+        with self._together():  # the record, the object type's own writes and the event in one commit
             object_type.created(action.payload, procountor_id)
             self._save_linked(object_type, claimed, procountor_id, Outcome.CREATED, results)
 
@@ -293,20 +387,29 @@ class CreateOncePipeline:
     def _save_linked(
         self, object_type: ObjectType[P], record: Record, procountor_id: int, outcome: Outcome, results: Results
     ) -> None:
-        with self._state.together():
+        pairings = getattr(self._local, "pairings", None)
+        if pairings is not None:
+            pairings.append((record, procountor_id, outcome))
+        with self._together():
             self._state.save_record(
-                replace(record, state=RecordState.LINKED, procountor_id=procountor_id, reasons=(), updated_at=None)
+                replace(record, state=RecordState.LINKED, procountor_id=procountor_id, reasons=(), updated_at=None),
+                fence=self._fence,
             )
             self._recorder.record(
                 object_type.flow, object_type.kind, record.spotilla_id, outcome, procountor_id=procountor_id
             )
-        results.link(record.spotilla_id, procountor_id)
+            self._after_commit(lambda: self._paired(results, record.spotilla_id, procountor_id))
+
+    def _paired(self, results: Results, spotilla_id: int, procountor_id: int) -> None:
+        results.link(spotilla_id, procountor_id)
+        with self._paired_lock:
+            self._paired_now[procountor_id] = spotilla_id
 
     def _save_problem(
         self, object_type: ObjectType[P], record: Record, state: RecordState, reason: Reason, results: Results
     ) -> None:
-        with self._state.together():
-            self._state.save_record(replace(record, state=state, reasons=(reason,), updated_at=None))
+        with self._together():
+            self._state.save_record(replace(record, state=state, reasons=(reason,), updated_at=None), fence=self._fence)
             self._recorder.record(
                 object_type.flow, object_type.kind, record.spotilla_id, Outcome.FAILED, reasons=[reason]
             )
@@ -329,7 +432,8 @@ class CreateOncePipeline:
                 reasons=action.reasons,
                 fingerprint=action.fingerprint,
                 updated_at=None,
-            )
+            ),
+            fence=self._fence,
         )
         if not told:
             self._recorder.record(
@@ -337,10 +441,29 @@ class CreateOncePipeline:
             )
 
     def _too_young(self, record: Record) -> bool:
-        """A claim of an earlier run, made so recently that its create may still be on its way to Procountor."""
+        """A claim of an earlier run, made so recently that its create may still be on its way to Procountor.
+
+        For a create whose answer was lost (SENT), the grace counts from when the answer was given up: Procountor
+        may still have been working on it then.
+        """
         if record.claimed_at is None or record.claim_epoch == self._fence.epoch:
             return False
-        return self._clock.now() - record.claimed_at < self._settings.claim_grace
+        since = record.claimed_at
+        if record.state == RecordState.SENT and record.updated_at is not None:
+            since = max(since, record.updated_at)
+        return self._clock.now() - since < self._settings.claim_grace
+
+    def _send_budget(self, claimed: Record) -> float | None:
+        """Seconds left to start sending a claimed create: a quarter of the grace, counted from the claim.
+
+        With the grace at least four request timeouts, a create that starts in time has connected, been written and
+        answered (or timed out) before the grace is over, whatever it waited for (a pool slot, its rate-limit turn,
+        retries after a 429).
+        """
+        grace = self._settings.claim_grace.total_seconds()
+        if grace <= 0 or claimed.claimed_at is None:
+            return None
+        return grace / 4 - (self._clock.now() - claimed.claimed_at).total_seconds()
 
     def _wait(self, object_type: ObjectType[P], record: Record, results: Results) -> None:
         age = max(0, int((self._clock.now() - record.claimed_at).total_seconds())) if record.claimed_at else 0

@@ -19,6 +19,7 @@ from spotilla_procountor.domain.procountor import (
     Partner,
     ProcountorProduct,
 )
+from spotilla_procountor.domain.reasons import Reason
 from spotilla_procountor.domain.state import (
     EntityKind,
     Event,
@@ -136,7 +137,7 @@ class DryRunStateStore:
     def holds(self, fence: Fence) -> bool:
         return True
 
-    def save_record(self, record: Record) -> None:
+    def save_record(self, record: Record, *, fence: Fence | None = None) -> None:
         self._records[(record.kind, record.spotilla_id)] = record
 
     def partner_mirror(self, organization_id: int) -> Mapping[int, PartnerMirrorEntry]:
@@ -146,6 +147,11 @@ class DryRunStateStore:
         return None
 
     def forget_partners(self, organization_id: int, partner_ids: Iterable[int]) -> None:
+        return None
+
+    def release(
+        self, organization_id: int, kind: EntityKind, procountor_id: int, reason: Reason, *, fence: Fence | None = None
+    ) -> None:
         return None
 
     def partner_watermark(self, organization_id: int) -> datetime | None:

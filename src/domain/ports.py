@@ -18,6 +18,7 @@ from spotilla_procountor.domain.procountor import (
     Partner,
     ProcountorProduct,
 )
+from spotilla_procountor.domain.reasons import Reason
 from spotilla_procountor.domain.state import (
     EntityKind,
     Event,
@@ -155,11 +156,21 @@ class StateStore(Protocol):
         """Whether the fence still holds its tenant's lock (as a claim would find it)."""
         ...
 
-    def save_record(self, record: Record) -> None:
+    def save_record(self, record: Record, *, fence: Fence | None = None) -> None:
         """Stores or replaces the record of (organization, kind, Spotilla id): an answer's outcome or a hold-back.
 
-        A Procountor id already paired with another item of the same kind raises `RepositoryError`.
+        A Procountor id already paired with another item of the same kind raises `RecordConflict`. With `fence`,
+        only while it still holds the tenant's lock (else `LockLost`, nothing stored; inside `together()` the whole
+        block is refused): a run that lost its lock cannot overwrite what the next run recorded since.
         """
+        ...
+
+    def release(
+        self, organization_id: int, kind: EntityKind, procountor_id: int, reason: Reason, *, fence: Fence | None = None
+    ) -> None:
+        """Another item is now paired with this Procountor id (Procountor reuses ids after it lost data): the
+        records still holding it let it go. A product or customer waits to be found again or created (`reason`);
+        a task stays transferred, its invoice id unknown."""
         ...
 
     def partner_mirror(self, organization_id: int) -> Mapping[int, PartnerMirrorEntry]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from spotilla_procountor.domain.ports import StateStore
 from spotilla_procountor.domain.reasons import Reason
@@ -29,8 +30,34 @@ class RunRecorder:
         self._run_id = run_id
         self._dry_run = dry_run
         self._lock = threading.Lock()
+        self._local = threading.local()
         self.counts: Counter[str] = Counter()
         self.events: list[Event] = []
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Outcomes noted by this thread in the block count only if it ends without an error.
+
+        Goes around a `StateStore.together()` block (outside it), so that a tally never counts an outcome whose
+        record and event were rolled back. Nested blocks join the outermost one.
+        """
+        if getattr(self._local, "pending", None) is not None:
+            yield
+            return
+        self._local.pending = pending = []
+        try:
+            yield
+        finally:
+            self._local.pending = None
+        for event in pending:
+            self._tally(event)
+
+    def _tally(self, event: Event) -> None:
+        with self._lock:
+            self.counts[f"{event.flow}.{event.outcome}"] += 1
+            self.events.append(event)
+        if self._listener is not None:
+            self._listener(event)
 
     def record(
         self,
@@ -55,11 +82,11 @@ class RunRecorder:
             reason_code=",".join(r.code for r in reasons) or None,
             message=message or " ".join(r.message for r in reasons) or None,
         )
-        with self._lock:
-            self.counts[f"{flow}.{outcome}"] += 1
-            self.events.append(event)
         if self._state is not None and self._run_id is not None and not self._dry_run:
             self._state.record_event(self._run_id, event)
-        if self._listener is not None:
-            self._listener(event)
+        pending = getattr(self._local, "pending", None)
+        if pending is not None:
+            pending.append(event)
+        else:
+            self._tally(event)
         return event

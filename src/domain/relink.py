@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from spotilla_procountor.domain.errors import ProcountorRejected
+from spotilla_procountor.domain.errors import ProcountorError
 from spotilla_procountor.domain.procountor import InvoiceDraft
 from spotilla_procountor.domain.reasons import Reason, ReasonCode
 from spotilla_procountor.domain.state import EntityKind, Flow, Outcome, RecordState
@@ -32,7 +32,7 @@ class MissingReferences:
     tasks: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def note(self, task_id: int, draft: InvoiceDraft | None, error: ProcountorRejected) -> None:
+    def note(self, task_id: int, draft: InvoiceDraft | None, error: ProcountorError) -> None:
         """Reads the refusal for references it may be about: the partner, or a row's product.
 
         The exact wording of a refusal for a missing reference is UNCONFIRMED (the fake answers `partnerId` or
@@ -43,7 +43,7 @@ class MissingReferences:
             return
         partners: set[int] = set()
         products: set[int | None] = set()
-        for field_name, message in error.errors:
+        for field_name, message in getattr(error, "errors", None) or [(None, str(error))]:
             said = f"{field_name or ''} {message}".lower()
             if "partner" in said:
                 partners.add(draft.partner_id)
@@ -64,20 +64,21 @@ def let_go_of_missing(cycle: Cycle, missing: MissingReferences) -> None:
     gone_partners: set[int] = set()
     if missing.partners:
         there = {p.id for p in cycle.procountor.get_partners(sorted(missing.partners))}
-        gone_partners = missing.partners - there
+        # A batch read may leave out every id when one is unknown (UNCONFIRMED): each absent one is asked alone.
+        gone_partners = {pid for pid in missing.partners - there if not cycle.procountor.get_partners([pid])}
     gone_products: set[int] = set()
     if missing.products:
         gone_products = missing.products - {p.id for p in cycle.procountor.list_products()}
     if not (gone_partners or gone_products):
         return
     with cycle.state.together():
-        _unpair(cycle, EntityKind.CUSTOMER, Flow.CUSTOMERS_OUT, gone_partners, "partner")
+        _unpair(cycle, EntityKind.CUSTOMER, Flow.CUSTOMERS_OUT, gone_partners, "partner")  # fenced writes
         _unpair(cycle, EntityKind.PRODUCT, Flow.PRODUCTS, gone_products, "product")
         cycle.state.forget_partners(cycle.organization_id, gone_partners)
         tasks = cycle.state.records(cycle.organization_id, EntityKind.TASK, missing.tasks)
         for record in tasks.values():
             if record.state == RecordState.FAILED:  # its data did not change, but what it points at will
-                cycle.state.save_record(replace(record, fingerprint=None, updated_at=None))
+                cycle.state.save_record(replace(record, fingerprint=None, updated_at=None), fence=cycle.fence)
 
 
 def _unpair(cycle: Cycle, kind: EntityKind, flow: Flow, gone: Iterable[int], what: str) -> None:
@@ -89,6 +90,7 @@ def _unpair(cycle: Cycle, kind: EntityKind, flow: Flow, gone: Iterable[int], wha
             continue
         reason = Reason.of(ReasonCode.GONE_IN_PROCOUNTOR, what=what, procountor_id=record.procountor_id)
         cycle.state.save_record(
-            replace(record, state=RecordState.HELD_BACK, procountor_id=None, fingerprint=None, reasons=(reason,))
+            replace(record, state=RecordState.HELD_BACK, procountor_id=None, fingerprint=None, reasons=(reason,)),
+            fence=cycle.fence,
         )
         cycle.recorder.record(flow, kind, record.spotilla_id, Outcome.HELD_BACK, reasons=[reason])

@@ -83,14 +83,23 @@ class SyncCycle:
             ),
         )
         cycle = Cycle(
-            organization_id, settings, procountor, spotilla, state, self._clock, recorder, pipeline, self._options
+            organization_id,
+            settings,
+            procountor,
+            spotilla,
+            state,
+            self._clock,
+            recorder,
+            pipeline,
+            fence,
+            self._options,
         )
         scope = self._options.run_scope
         with scope(organization_id, run_id or 0) if scope else nullcontext():
             log.info("run started", extra={"dry_run": dry_run})
             status, error = self._flows(cycle)
-            if status == RunStatus.SUCCEEDED and not dry_run and not state.holds(fence):
-                status, error = RunStatus.FAILED, _LOST.format(detail="found when the run ended")
+            if status == RunStatus.SUCCEEDED and not dry_run:
+                status, error = _still_held(state, fence)
             if run_id is not None:
                 state.finish_run(run_id, status, dict(recorder.counts), error)
             level = logging.INFO if status == RunStatus.SUCCEEDED else logging.WARNING
@@ -124,6 +133,15 @@ _LOST = (
 )
 
 
+def _still_held(state: StateStore, fence: Fence) -> tuple[RunStatus, str | None]:
+    """A run that did all its work ends SUCCEEDED only if it still held its lock at the end."""
+    try:
+        held = state.holds(fence)
+    except IntegrationError as exc:
+        return RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+    return (RunStatus.SUCCEEDED, None) if held else (RunStatus.FAILED, _LOST.format(detail="found when the run ended"))
+
+
 def _all_flows(cycle: Cycle) -> None:
     """Products → customers out → partners in and their changes → invoices, each fed what the earlier found."""
     org = cycle.organization_id
@@ -133,7 +151,9 @@ def _all_flows(cycle: Cycle) -> None:
     pull = pull_partner_changes(cycle)
     customer_results = push_customers(cycle, customers, pull)
     partner_links = dict(customer_results.linked)
-    pull_partners(cycle, customers, partner_links, pull, ignored=set(customer_results.retired.values()))
+    # Partners of deleted customers are left alone, unless a customer added again has been paired with one.
+    ignored = set(customer_results.retired.values()) - set(partner_links.values())
+    pull_partners(cycle, customers, partner_links, pull, ignored=ignored)
     inputs = InvoiceInputs(
         settings=cycle.settings,
         customers=customers,

@@ -16,7 +16,7 @@ from spotilla_procountor.domain.create_once import CreateOncePipeline
 from spotilla_procountor.domain.model import IntegrationSettings
 from spotilla_procountor.domain.ports import Clock, ProcountorGateway, SpotillaRepository, StateStore
 from spotilla_procountor.domain.recorder import RunRecorder
-from spotilla_procountor.domain.state import Event
+from spotilla_procountor.domain.state import Event, Fence
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,4 +51,6 @@ class Cycle:
     clock: Clock
     recorder: RunRecorder
     pipeline: CreateOncePipeline
+    fence: Fence
+    """The run's hold on its tenant's lock: every record the run writes carries it."""
     options: SyncOptions = field(default_factory=SyncOptions)

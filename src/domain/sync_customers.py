@@ -18,7 +18,7 @@ from spotilla_procountor.domain.create_once import (
     retirements,
     unchanged_refusal,
 )
-from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorRejected
+from spotilla_procountor.domain.errors import LockLost, OutcomeUnknown, ProcountorError
 from spotilla_procountor.domain.keys import fingerprint
 from spotilla_procountor.domain.master_data import (
     apply_fields,
@@ -123,7 +123,7 @@ class PartnerObjects:
         found = self._procountor.find_partners_by_business_id(business_id)
         return min(p.id for p in found) if found else None
 
-    def refused(self, spotilla_id: int, error: ProcountorRejected) -> Reason:
+    def refused(self, spotilla_id: int, error: ProcountorError) -> Reason:
         return _not_in_procountor(f"Procountor refused it: {error}")
 
     def no_answer(self, spotilla_id: int, error: OutcomeUnknown) -> Reason:
@@ -255,9 +255,11 @@ def _link_record(cycle: Cycle, customer_id: int, partner_id: int) -> Record:
 
 def _create_customer(cycle: Cycle, partner: Partner, customers: dict[int, Customer], links: dict[int, int]) -> None:
     fields = procountor_owned_fields(partner)
+    if not cycle.state.holds(cycle.fence):  # another run may be adding the same customer now
+        raise LockLost("found before adding a customer from Procountor")
     customer_id = cycle.spotilla.add_customer(cycle.organization_id, fields)
     with cycle.state.together():
-        cycle.state.save_record(_link_record(cycle, customer_id, partner.id))
+        cycle.state.save_record(_link_record(cycle, customer_id, partner.id), fence=cycle.fence)
         cycle.recorder.record(
             Flow.PARTNERS_IN, EntityKind.CUSTOMER, customer_id, Outcome.CREATED, procountor_id=partner.id
         )
@@ -276,7 +278,7 @@ def _apply_changes(
             Flow.PARTNERS_IN, EntityKind.CUSTOMER, customer_id, Outcome.UPDATED, procountor_id=partner.id
         )
     if customer_id not in links:
-        cycle.state.save_record(_link_record(cycle, customer_id, partner.id))
+        cycle.state.save_record(_link_record(cycle, customer_id, partner.id), fence=cycle.fence)
         cycle.recorder.record(
             Flow.PARTNERS_IN, EntityKind.CUSTOMER, customer_id, Outcome.LINKED, procountor_id=partner.id
         )

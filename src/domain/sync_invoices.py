@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from spotilla_procountor.domain.create_once import Action, Create, HoldBack, Results, unchanged_refusal
 from spotilla_procountor.domain.eligibility import TaskContext, brief, reasons_held_back
-from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorRejected
+from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorError
 from spotilla_procountor.domain.invoicing import InvoiceTerms, draft_invoice
 from spotilla_procountor.domain.keys import fingerprint, invoice_key
 from spotilla_procountor.domain.model import Customer, IntegrationSettings, Product, Task
@@ -50,7 +50,7 @@ class InvoiceObjects:
         found = self._procountor.find_invoices_by_key(invoice_key(self._organization_id, spotilla_id))
         return min(ref.id for ref in found) if found else None
 
-    def refused(self, spotilla_id: int, error: ProcountorRejected) -> Reason:
+    def refused(self, spotilla_id: int, error: ProcountorError) -> Reason:
         draft = self._sending.pop(invoice_key(self._organization_id, spotilla_id), None)
         self.missing.note(spotilla_id, draft, error)
         return Reason.of(ReasonCode.REJECTED_BY_PROCOUNTOR, detail=str(error))

@@ -18,7 +18,7 @@ from spotilla_procountor.domain.create_once import (
     retirements,
     unchanged_refusal,
 )
-from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorRejected
+from spotilla_procountor.domain.errors import OutcomeUnknown, ProcountorError
 from spotilla_procountor.domain.keys import fingerprint, product_code
 from spotilla_procountor.domain.master_data import new_product
 from spotilla_procountor.domain.model import Product
@@ -60,7 +60,7 @@ class ProductObjects:
         code = payload.code if payload else product_code(spotilla_id, product.code if product else None)
         return self.by_code().get(code)
 
-    def refused(self, spotilla_id: int, error: ProcountorRejected) -> Reason:
+    def refused(self, spotilla_id: int, error: ProcountorError) -> Reason:
         return Reason.of(ReasonCode.PRODUCT_NOT_CREATABLE, product=self._name(spotilla_id), detail=str(error))
 
     def no_answer(self, spotilla_id: int, error: OutcomeUnknown) -> Reason:

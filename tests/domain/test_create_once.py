@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from spotilla_procountor.adapters.memory import InMemoryStateStore
-from spotilla_procountor.domain.create_once import Create, CreateOncePipeline, HoldBack, PipelineSettings
+from spotilla_procountor.domain.create_once import Create, CreateOncePipeline, HoldBack, LinkExisting, PipelineSettings
 from spotilla_procountor.domain.errors import LockLost, NotSent, OutcomeUnknown, ProcountorRejected
 from spotilla_procountor.domain.reasons import Reason, ReasonCode
 from spotilla_procountor.domain.recorder import RunRecorder
@@ -149,3 +149,47 @@ def test_a_create_not_sent_in_time_stays_claimed_and_the_next_run_sends_it_once(
     results, _ = _run(state, state.acquire_run_lock(ORG, "run-b"), register, [Create(1, "item-1")], Clock(), 0)
     assert register.looked_up == [1] and register.sent == ["item-1"]
     assert results.linked == {1: register.objects["item-1"]}
+
+
+def test_a_run_that_lost_its_lock_cannot_overwrite_what_the_next_run_recorded() -> None:
+    state, register = InMemoryStateStore(), FakeRegister()
+    fence_a = state.acquire_run_lock(ORG, "run-a")
+    state.lose_lock(ORG)
+    fence_b = state.acquire_run_lock(ORG, "run-b")
+    _run(state, fence_b, register, [Create(1, "item-1")], Clock())  # B invoices item 1
+    reason = Reason.of(ReasonCode.NO_ORDER_NUMBER)
+
+    with pytest.raises(LockLost):  # A, working from what it read before, would hold item 1 back
+        _run(state, fence_a, register, [HoldBack(1, (reason,))], Clock())
+
+    record = state.records(ORG, register.kind)[1]
+    assert (record.state, record.procountor_id) == (RecordState.LINKED, register.objects["item-1"])
+
+
+def test_a_pairing_that_collides_holds_back_that_item_only_and_counts_each_outcome_once() -> None:
+    state, register = InMemoryStateStore(), FakeRegister()
+    fence = state.acquire_run_lock(ORG, "run-a")
+    actions = [LinkExisting(1, 500), LinkExisting(2, 500), LinkExisting(3, 501)]
+    results, recorder = _run(state, fence, register, actions, Clock())
+    assert results.linked == {1: 500, 3: 501}
+    assert [r.code for r in results.problems[2]] == [ReasonCode.ALREADY_PAIRED]
+    assert dict(recorder.counts) == {"products.LINKED": 2, "products.HELD_BACK": 1}
+
+
+def test_an_unexpected_error_while_sending_fails_that_item_which_is_looked_up_never_sent_again() -> None:
+    class BrokenOnce(FakeRegister):
+        def send(self, payload: str) -> int:
+            if payload == "item-1":
+                self.objects[payload] = 999  # it went out before the bug struck
+                raise KeyError("a bug")
+            return super().send(payload)
+
+    state, broken = InMemoryStateStore(), BrokenOnce()
+    fence = state.acquire_run_lock(ORG, "run-a")
+    results, _ = _run(state, fence, broken, [Create(1, "item-1"), Create(2, "item-2")], Clock(), grace_s=0)
+    assert [r.code for r in results.problems[1]] == [ReasonCode.INTERNAL_ERROR]
+    assert 2 in results.linked  # the other item went on
+    assert state.records(ORG, broken.kind)[1].state == RecordState.SENT  # in doubt: looked up, not re-sent
+
+    results, _ = _run(state, state.acquire_run_lock(ORG, "run-a"), broken, [Create(1, "item-1")], Clock(), 0)
+    assert results.linked == {1: 999}

@@ -100,8 +100,8 @@ class CrashingStateStore:
         self._plan.passed(_FLOW_OF_KIND[record.kind], "after_record_stored")
         return claimed
 
-    def save_record(self, record: Record) -> None:
-        self._inner.save_record(record)
+    def save_record(self, record: Record, *, fence: Fence | None = None) -> None:
+        self._inner.save_record(record, fence=fence)
         if record.state == RecordState.LINKED:
             self._passed(_FLOW_OF_KIND[record.kind], "after_recorded")
 

@@ -39,11 +39,12 @@ CREATES_BEFORE_DROP = 10
 SETTINGS = {
     # A create claimed by a run that was fenced out is left alone this long before the next run looks it up in
     # Procountor (the fix's setting; older code ignores it). The final run starts later than this after A ended.
-    "SPOTILLA_PROCOUNTOR_CLAIM_GRACE_S": "10",
+    "SPOTILLA_PROCOUNTOR_CLAIM_GRACE_S": "12",
+    "SPOTILLA_PROCOUNTOR_REQUEST_TIMEOUT_S": "3",  # the grace must be at least four request timeouts
     # Production's lock setting, not the harness's 2 s: on PostgreSQL it is not a lease, and the bug was seen with it.
     "SPOTILLA_PROCOUNTOR_LOCK_TTL_S": "900",
 }
-FINAL_RUN_AFTER_S = 10.5
+FINAL_RUN_AFTER_S = 12.5
 """The final run starts this long after A exited: longer than the claim grace."""
 
 ALL_CONNECTIONS, LOCK_CONNECTION = "all-connections", "lock-connection"

@@ -58,3 +58,29 @@ def test_a_customer_deleted_in_spotilla_whose_partner_then_changes_wedges_nothin
 def _customer_count(world: World) -> int:
     with world.engine.connect() as conn:
         return conn.exec_driver_sql(f"SELECT COUNT(*) FROM customers WHERE organization_id = {int(world.org)}").scalar()
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_a_procountor_that_lost_its_data_gets_partners_and_products_again_and_new_work_is_invoiced(
+    make_world, figures, database
+):
+    world = make_world(database)
+    world.seed(customers=3, products=2, tasks=3)
+    world.sync_until_settled()
+    world.fake.reset()  # the company lost everything: every pairing now points at nothing
+    world.eligible.clear()  # what was invoiced before is gone with it; only new work is expected now
+    _new_task(world, 100, customer_id=2, product_id=1)
+    _new_task(world, 101, customer_id=3, product_id=2)
+
+    codes = [world.run() for _ in range(3)]
+
+    assert codes == [0, 0, 0], world.last_output()
+    assert [r.status for r in world.state.runs(world.org, limit=3)] == [RunStatus.SUCCEEDED] * 3
+    fake = world.fake_state()
+    assert sorted(i["originalInvoiceNumber"] for i in fake["invoices"]) == [
+        f"SPOTILLA-{world.org}-T100",
+        f"SPOTILLA-{world.org}-T101",
+    ]
+    assert len({p["invoicingInfo"]["identifier"] for p in fake["partners"]}) == len(fake["partners"])
+    assert len({p["code"] for p in fake["products"]}) == len(fake["products"])
+    figures.notes.append(f"{database}: after Procountor lost its data, partners and products made again once")

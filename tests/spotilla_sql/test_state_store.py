@@ -335,3 +335,22 @@ def test_a_write_the_database_refuses_undoes_the_whole_block(any_store) -> None:
 
 def events_of(any_store, run_id: int) -> list[Event]:
     return any_store.run_events(run_id) if isinstance(any_store, SqlStateStore) else any_store.events[run_id]
+
+
+def test_a_released_procountor_id_leaves_a_product_waiting_and_a_task_transferred(any_store) -> None:
+    gone = Reason.of(ReasonCode.GONE_IN_PROCOUNTOR, what="product", procountor_id=500)
+    any_store.save_record(record(1, 500, fingerprint="fp"))
+    any_store.save_record(record(7, 500, EntityKind.TASK))
+    any_store.release(ORG, EntityKind.PRODUCT, 500, gone)
+    any_store.release(ORG, EntityKind.TASK, 500, gone)
+
+    product = any_store.records(ORG, EntityKind.PRODUCT)[1]
+    task = any_store.records(ORG, EntityKind.TASK)[7]
+    assert (product.state, product.procountor_id, product.fingerprint, product.reasons) == (
+        RecordState.HELD_BACK,
+        None,
+        None,
+        (gone,),
+    )
+    assert (task.state, task.procountor_id) == (RecordState.LINKED, None)  # never invoiced again
+    any_store.save_record(record(2, 500))  # the id is free for the item Procountor now gives it to

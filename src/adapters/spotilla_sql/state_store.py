@@ -39,6 +39,7 @@ from spotilla_procountor.adapters.spotilla_sql.tenant_config import (
 )
 from spotilla_procountor.domain.errors import LockLost, RecordConflict
 from spotilla_procountor.domain.ports import Clock
+from spotilla_procountor.domain.reasons import Reason
 from spotilla_procountor.domain.state import (
     EntityKind,
     Event,
@@ -70,7 +71,7 @@ class SqlStateStore:
         self._engine = engine
         self._now = clock.now if clock is not None else system_now
         self._locks = run_locks_for(engine, self._now)
-        self._held: HeldWrites[tuple[str, Callable[[Connection], object]]] = HeldWrites()
+        self._held: HeldWrites[tuple[str, Callable[[Connection], object], Fence | None]] = HeldWrites()
 
     def together(self) -> AbstractContextManager[None]:
         """The writes this thread makes in the block commit as one transaction at its end; none if it raises.
@@ -81,9 +82,13 @@ class SqlStateStore:
         """
         return self._held.together(self._commit_held)
 
-    def _commit_held(self, writes: list[tuple[str, Callable[[Connection], object]]]) -> None:
+    def _commit_held(self, writes: list[tuple[str, Callable[[Connection], object], Fence | None]]) -> None:
+        """One transaction; when any write carries a fence, it is checked first, and the whole block refused if lost."""
+        fences = {fence for _action, _work, fence in writes if fence is not None}
         with translated_errors("committing writes made together"), _conflicts(), self._engine.begin() as connection:
-            for action, work in writes:
+            for fence in fences:
+                self._check_fence(connection, fence)
+            for action, work, _fence in writes:
                 with translated_errors(action), _conflicts():
                     work(connection)
 
@@ -116,6 +121,15 @@ class SqlStateStore:
         takes the lock next (and raises the epoch) waits for this claim and then sees it; a claim after that finds
         another epoch, or a lock no longer held, and is refused with `LockLost`.
         """
+        with translated_errors("claiming an item"), self._engine.begin() as connection:
+            self._check_fence(connection, fence)
+            now = self._now()  # after the check: the claim's grace counts from when it holds
+            claimed = replace(record, claim_epoch=fence.epoch, claimed_at=now, updated_at=now)
+            upsert(connection, RecordRow, [_record_row(claimed, now)], keys=_RECORD_KEY)
+        return claimed
+
+    def _check_fence(self, connection: Connection, fence: Fence) -> None:
+        """In the caller's transaction: locks the tenant's fence row if `fence` still holds, else `LockLost`."""
         guard = self._locks.guard(fence.organization_id, fence.holder)
         if guard is None:
             raise LockLost("this process does not hold the tenant's run lock")
@@ -124,13 +138,8 @@ class SqlStateStore:
             .where(FenceRow.organization_id == fence.organization_id, FenceRow.epoch == fence.epoch, guard)
             .values(holder=FenceRow.holder)
         )
-        now = self._now()
-        claimed = replace(record, claim_epoch=fence.epoch, claimed_at=now, updated_at=now)
-        with translated_errors("claiming an item"), self._engine.begin() as connection:
-            if cast(CursorResult[Any], connection.execute(check)).rowcount != 1:
-                raise LockLost(self._why_lost(connection, fence))
-            upsert(connection, RecordRow, [_record_row(claimed, now)], keys=_RECORD_KEY)
-        return claimed
+        if cast(CursorResult[Any], connection.execute(check)).rowcount != 1:
+            raise LockLost(self._why_lost(connection, fence))
 
     def holds(self, fence: Fence) -> bool:
         """Whether `fence` is still the tenant's newest epoch and its lock is still held."""
@@ -152,11 +161,33 @@ class SqlStateStore:
             return f"another run ({current.holder}) has taken the tenant's lock since"
         return "the lock is no longer held: its database connection dropped or its lease expired"
 
-    def save_record(self, record: Record) -> None:
-        """Stores or replaces the record of (organization, kind, Spotilla id); a Procountor id paired twice fails."""
+    def save_record(self, record: Record, *, fence: Fence | None = None) -> None:
+        """Stores or replaces the record of (organization, kind, Spotilla id); a Procountor id paired twice fails.
+
+        With `fence`, only while it still holds the tenant's lock (else `LockLost`, nothing stored): a run that lost
+        its lock cannot overwrite what the run that took it has recorded since.
+        """
         now = self._now()
         row = _record_row(record, now)
-        self._write("saving a record", lambda c: upsert(c, RecordRow, [row], keys=_RECORD_KEY))
+        self._write("saving a record", lambda c: upsert(c, RecordRow, [row], keys=_RECORD_KEY), fence)
+
+    def release(
+        self, organization_id: int, kind: EntityKind, procountor_id: int, reason: Reason, *, fence: Fence | None = None
+    ) -> None:
+        """The records still holding a Procountor id that now belongs to another item let it go (see the port)."""
+        now = self._now()
+        holding = (
+            RecordRow.organization_id == organization_id,
+            RecordRow.kind == EntityKind(kind).value,
+            RecordRow.procountor_id == procountor_id,
+            RecordRow.state != RecordState.RETIRED.value,
+        )
+        values: dict[str, Any] = {"procountor_id": None, "updated_at": now}
+        if kind != EntityKind.TASK:  # a task stays transferred; a product or customer waits to be paired again
+            reasons = json.dumps([reason.to_json()], ensure_ascii=False)
+            values |= {"state": RecordState.HELD_BACK.value, "fingerprint": None, "reasons": reasons}
+        stmt = update(RecordRow).where(*holding).values(values)
+        self._write("releasing a Procountor id", lambda c: c.execute(stmt), fence)
 
     # -- partner mirror and watermark --------------------------------------------------------------
 
@@ -334,11 +365,14 @@ class SqlStateStore:
         with translated_errors("saving tenant settings"), Session(self._engine) as session, session.begin():
             write_tenant_config(session, config, self._now())
 
-    def _write(self, action: str, work: Callable[[Connection], object]) -> None:
-        """Runs `work` in a transaction of its own, or holds it for the end of the thread's `together()`."""
-        if self._held.hold((action, work)):
+    def _write(self, action: str, work: Callable[[Connection], object], fence: Fence | None = None) -> None:
+        """Runs `work` in a transaction of its own (after checking `fence`, if given), or holds it for the end of the
+        thread's `together()`."""
+        if self._held.hold((action, work, fence)):
             return
         with translated_errors(action), _conflicts(), self._engine.begin() as connection:
+            if fence is not None:
+                self._check_fence(connection, fence)
             work(connection)
 
     # -- company switch and retries ----------------------------------------------------------------
