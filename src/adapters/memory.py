@@ -11,8 +11,8 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 
-from spotilla_procountor.adapters.held_writes import HeldWrites
 from spotilla_procountor.domain.errors import LockLost, RecordConflict
+from spotilla_procountor.domain.held_writes import HeldWrites
 from spotilla_procountor.domain.model import (
     Customer,
     CustomerFields,

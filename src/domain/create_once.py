@@ -40,6 +40,7 @@ from spotilla_procountor.domain.errors import (
     RepositoryError,
     TemporarilyUnavailable,
 )
+from spotilla_procountor.domain.held_writes import HeldWrites
 from spotilla_procountor.domain.ports import Clock, StateStore
 from spotilla_procountor.domain.reasons import Reason, ReasonCode
 from spotilla_procountor.domain.recorder import RunRecorder
@@ -169,6 +170,7 @@ class CreateOncePipeline:
         self._fence = fence
         self._settings = settings
         self._local = threading.local()
+        self._after: HeldWrites[Callable[[], None]] = HeldWrites()
         self._paired_now: dict[int, int] = {}
         """Procountor id → Spotilla id of the pairings this pipeline recorded."""
         self._paired_lock = threading.Lock()
@@ -280,27 +282,12 @@ class CreateOncePipeline:
     def _together(self) -> Iterator[None]:
         """The state's writes, the run tally's counts and what the results say, as one: the counts and results
         stand only if the writes commit. Nested blocks join the outermost one."""
-        outermost = getattr(self._local, "after", None) is None
-        if outermost:
-            self._local.after = []
-        try:
-            with self._recorder.batch(), self._state.together():
-                yield
-        except BaseException:
-            if outermost:
-                self._local.after = None
-            raise
-        if outermost:
-            after, self._local.after = self._local.after, None
-            for then in after:
-                then()
+        with self._after.together(_call_each), self._recorder.batch(), self._state.together():
+            yield
 
     def _after_commit(self, then: Callable[[], None]) -> None:
-        after = getattr(self._local, "after", None)
-        if after is None:
+        if not self._after.hold(then):
             then()
-        else:
-            after.append(then)
 
     def _retire(self, object_type: ObjectType[P], action: Retire, record: Record | None, results: Results) -> None:
         if record is None or record.state == RecordState.RETIRED:
@@ -473,6 +460,11 @@ class CreateOncePipeline:
         )
         results.problem(record.spotilla_id, reason)
         self._recorder.record(object_type.flow, object_type.kind, record.spotilla_id, Outcome.WAITING, reasons=[reason])
+
+
+def _call_each(calls: list[Callable[[], None]]) -> None:
+    for call in calls:
+        call()
 
 
 def _conflicting(action: Action[object]) -> object:

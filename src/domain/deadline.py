@@ -1,8 +1,9 @@
 """How late a claimed create may still be sent; after that it is not sent at all, and a later run sends it.
 
 A run that lost its lock may have claimed a create that is still waiting for its turn (rate limit, retries after a
-429). The next run leaves such a claim alone for the claim grace; sending it is allowed only within half of it, so
-once the grace is over the create has either reached Procountor (and the look-up finds it) or was never sent.
+429). The next run leaves such a claim alone for the claim grace; sending may start only within a quarter of it (see
+`CreateOncePipeline._send_budget`), so once the grace is over the create has either reached Procountor (and the
+look-up finds it) or was never sent.
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
+from spotilla_procountor.domain.held_writes import HeldWrites
 from spotilla_procountor.domain.ports import StateStore
 from spotilla_procountor.domain.reasons import Reason
 from spotilla_procountor.domain.state import EntityKind, Event, Flow, Outcome
@@ -30,26 +31,20 @@ class RunRecorder:
         self._run_id = run_id
         self._dry_run = dry_run
         self._lock = threading.Lock()
-        self._local = threading.local()
+        self._held: HeldWrites[Event] = HeldWrites()
         self.counts: Counter[str] = Counter()
         self.events: list[Event] = []
 
-    @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self) -> AbstractContextManager[None]:
         """Outcomes noted by this thread in the block count only if it ends without an error.
 
         Goes around a `StateStore.together()` block (outside it), so that a tally never counts an outcome whose
         record and event were rolled back. Nested blocks join the outermost one.
         """
-        if getattr(self._local, "pending", None) is not None:
-            yield
-            return
-        self._local.pending = pending = []
-        try:
-            yield
-        finally:
-            self._local.pending = None
-        for event in pending:
+        return self._held.together(self._tally_all)
+
+    def _tally_all(self, events: list[Event]) -> None:
+        for event in events:
             self._tally(event)
 
     def _tally(self, event: Event) -> None:
@@ -84,9 +79,6 @@ class RunRecorder:
         )
         if self._state is not None and self._run_id is not None and not self._dry_run:
             self._state.record_event(self._run_id, event)
-        pending = getattr(self._local, "pending", None)
-        if pending is not None:
-            pending.append(event)
-        else:
+        if not self._held.hold(event):
             self._tally(event)
         return event

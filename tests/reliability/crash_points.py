@@ -24,11 +24,11 @@ from typing import Any
 import httpx
 from dependency_injector import providers
 
-from spotilla_procountor.adapters.held_writes import HeldWrites
 from spotilla_procountor.adapters.procountor_http import HttpProcountorGateway
 from spotilla_procountor.adapters.procountor_http.transport import network_transport
 from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
 from spotilla_procountor.app.gateways import GatewayFactory
+from spotilla_procountor.domain.held_writes import HeldWrites
 from spotilla_procountor.domain.state import EntityKind, Fence, Record, RecordState
 
 FLOWS = ("invoice", "partner", "product")

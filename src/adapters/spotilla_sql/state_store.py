@@ -13,7 +13,6 @@ from sqlalchemy import BigInteger, Connection, CursorResult, Engine, delete, ins
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from spotilla_procountor.adapters.held_writes import HeldWrites
 from spotilla_procountor.adapters.spotilla_sql._sql import (
     chunked,
     dialect_insert,
@@ -38,6 +37,7 @@ from spotilla_procountor.adapters.spotilla_sql.tenant_config import (
     write_tenant_config,
 )
 from spotilla_procountor.domain.errors import LockLost, RecordConflict
+from spotilla_procountor.domain.held_writes import HeldWrites
 from spotilla_procountor.domain.ports import Clock
 from spotilla_procountor.domain.reasons import Reason
 from spotilla_procountor.domain.state import (

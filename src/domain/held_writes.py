@@ -1,4 +1,7 @@
-"""Each thread's state-store writes held back until its `together()` block ends, for the stores that need it."""
+"""Each thread's writes held back until its `together()` block ends: state-store writes, a run's tally, results.
+
+One mechanism for everything that must happen only if a block of writes commits (and all of it, or none).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ W = TypeVar("W")
 
 
 class HeldWrites(Generic[W]):
-    """Each thread's writes held back until its outermost `together()` block ends (for `StateStore.together`)."""
+    """Each thread's writes held back until its outermost `together()` block ends, dropped if it raises."""
 
     def __init__(self) -> None:
         self._local = threading.local()
