@@ -26,7 +26,7 @@ from spotilla_procountor.domain.errors import IntegrationError
 from spotilla_procountor.domain.invoicing import HELSINKI
 from spotilla_procountor.domain.model import TransferPolicy
 from spotilla_procountor.domain.ports import Clock, SpotillaRepository
-from spotilla_procountor.domain.state import EntityKind, Event, Fence, RunStatus
+from spotilla_procountor.domain.state import EntityKind, Event, Fence, RunFailure, RunStatus
 from spotilla_procountor.domain.sync import SyncCycle, SyncReport
 from spotilla_procountor.domain.sync_context import SyncOptions
 
@@ -357,7 +357,13 @@ class SyncService:
         try:
             credentials = self._tenants.credentials(config)
         except (TenantNotConfigured, ValueError) as exc:
-            return SyncReport(config.organization_id, RunStatus.FAILED, error=str(exc), dry_run=dry_run)
+            return SyncReport(
+                config.organization_id,
+                RunStatus.FAILED,
+                error=str(exc),
+                dry_run=dry_run,
+                failure=RunFailure.CREDENTIALS_UNREADABLE,
+            )
         options = SyncOptions(
             workers=self._settings.sync_workers,
             partner_pull_overlap=timedelta(seconds=self._settings.partner_pull_overlap_s),

@@ -74,10 +74,28 @@ class RunStatus(StrEnum):
 
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
+    """Everything was done; items held back for their data are fine (they wait for a person, with a reason)."""
+    PARTIAL = "PARTIAL"
+    """The run did its work, but some items failed (Procountor refused them, or an error hit just them)."""
     FAILED = "FAILED"
+    """The run could not do its work (credentials refused or unreadable, Procountor or the database away, ...)."""
     INTERRUPTED = "INTERRUPTED"
     SKIPPED = "SKIPPED"
     """Not run: switched off, or another process holds the tenant's lock (never stored in the run log)."""
+
+
+class RunFailure(StrEnum):
+    """Why a run FAILED, for what must follow (an alert, a back-off); the sentence for people is the run's error."""
+
+    CREDENTIALS_REFUSED = "CREDENTIALS_REFUSED"
+    """Procountor refused the tenant's credentials (a revoked or mistyped API key, a changed client secret)."""
+    CREDENTIALS_UNREADABLE = "CREDENTIALS_UNREADABLE"
+    """The stored credentials cannot be decrypted with the service's keys, or there are none."""
+    LOCK_LOST = "LOCK_LOST"
+    UNAVAILABLE = "UNAVAILABLE"
+    """Procountor or the database did not answer; the next run tries again."""
+    INTERNAL = "INTERNAL"
+    """A bug; the service log has the traceback."""
 
 
 @dataclass(frozen=True, slots=True)

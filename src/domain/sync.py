@@ -13,7 +13,7 @@ from spotilla_procountor.domain.errors import AuthenticationFailed, IntegrationE
 from spotilla_procountor.domain.invoicing import InvoiceTerms
 from spotilla_procountor.domain.ports import Clock, ProcountorGateway, SpotillaRepository, StateStore
 from spotilla_procountor.domain.recorder import RunRecorder
-from spotilla_procountor.domain.state import Event, Fence, RunStatus
+from spotilla_procountor.domain.state import Event, Fence, Outcome, RunFailure, RunStatus
 from spotilla_procountor.domain.sync_context import Cycle, SyncOptions
 from spotilla_procountor.domain.sync_customers import pull_partner_changes, pull_partners, push_customers
 from spotilla_procountor.domain.sync_invoices import InvoiceInputs, sync_invoices
@@ -33,6 +33,12 @@ class SyncReport:
     events: list[Event] = field(default_factory=list)
     error: str | None = None
     dry_run: bool = False
+    failure: RunFailure | None = None
+    """Why a FAILED run failed, for alerts and back-off; None for any other status."""
+
+    @property
+    def failed_items(self) -> int:
+        return sum(n for key, n in self.counts.items() if key.endswith(f".{Outcome.FAILED}"))
 
 
 class SyncCycle:
@@ -97,34 +103,58 @@ class SyncCycle:
         scope = self._options.run_scope
         with scope(organization_id, run_id or 0) if scope else nullcontext():
             log.info("run started", extra={"dry_run": dry_run})
-            status, error = self._flows(cycle)
+            status, error, failure = self._flows(cycle)
             if status == RunStatus.SUCCEEDED and not dry_run:
-                status, error = _still_held(state, fence)
+                status, error, failure = _still_held(state, fence)
+            report = SyncReport(
+                organization_id, status, run_id, dict(recorder.counts), recorder.events, error, dry_run, failure
+            )
+            if report.status == RunStatus.SUCCEEDED and report.failed_items:
+                report.status, report.error = RunStatus.PARTIAL, _partial(report.failed_items)
             if run_id is not None:
-                state.finish_run(run_id, status, dict(recorder.counts), error)
-            level = logging.INFO if status == RunStatus.SUCCEEDED else logging.WARNING
-            log.log(level, "run finished", extra={"status": str(status), "error": error, **recorder.counts})
-        return SyncReport(organization_id, status, run_id, dict(recorder.counts), recorder.events, error, dry_run)
+                state.finish_run(run_id, report.status, report.counts, report.error)
+            log.log(
+                _LEVELS.get(report.status, logging.INFO),
+                "run finished",
+                extra={"status": str(report.status), "error": report.error, **report.counts},
+            )
+        return report
 
     @staticmethod
-    def _flows(cycle: Cycle) -> tuple[RunStatus, str | None]:  # noqa: PLR0911 - one outcome per kind of end
+    def _flows(cycle: Cycle) -> _End:  # noqa: PLR0911 - one outcome per kind of end
         try:
             _all_flows(cycle)
         except ShutdownRequested:
             failure = getattr(cycle.options.stop, "failure", None)
             if failure:
-                return RunStatus.FAILED, failure
-            return RunStatus.INTERRUPTED, "the service was asked to stop; the rest is done next run"
+                return RunStatus.FAILED, failure, RunFailure.LOCK_LOST
+            return RunStatus.INTERRUPTED, "the service was asked to stop; the rest is done next run", None
         except LockLost as exc:
-            return RunStatus.FAILED, _LOST.format(detail=exc)
+            return RunStatus.FAILED, _LOST.format(detail=exc), RunFailure.LOCK_LOST
         except AuthenticationFailed as exc:
-            return RunStatus.FAILED, f"Procountor refused the tenant's credentials: {exc}"
+            return (
+                RunStatus.FAILED,
+                f"Procountor refused the tenant's credentials: {exc}. The organization's admin should create a new "
+                "API key in Procountor and switch the integration on again with it (`tenants enable`)",
+                RunFailure.CREDENTIALS_REFUSED,
+            )
         except IntegrationError as exc:
-            return RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+            return RunStatus.FAILED, f"{type(exc).__name__}: {exc}", RunFailure.UNAVAILABLE
         except Exception as exc:  # a bug must not leave the run open; the next run starts afresh
             log.exception("run failed unexpectedly")
-            return RunStatus.FAILED, f"internal error ({type(exc).__name__}); see the service log"
-        return RunStatus.SUCCEEDED, None
+            return RunStatus.FAILED, f"internal error ({type(exc).__name__}); see the service log", RunFailure.INTERNAL
+        return RunStatus.SUCCEEDED, None, None
+
+
+_End = tuple[RunStatus, str | None, RunFailure | None]
+_LEVELS = {RunStatus.PARTIAL: logging.WARNING, RunStatus.FAILED: logging.ERROR, RunStatus.INTERRUPTED: logging.WARNING}
+
+
+def _partial(failed: int) -> str:
+    return (
+        f"{failed} item(s) failed and were not transferred; `spotilla-procountor status` shows each with its reason, "
+        "and `retry` sends them again once the cause is fixed"
+    )
 
 
 _LOST = (
@@ -133,13 +163,15 @@ _LOST = (
 )
 
 
-def _still_held(state: StateStore, fence: Fence) -> tuple[RunStatus, str | None]:
+def _still_held(state: StateStore, fence: Fence) -> _End:
     """A run that did all its work ends SUCCEEDED only if it still held its lock at the end."""
     try:
         held = state.holds(fence)
     except IntegrationError as exc:
-        return RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
-    return (RunStatus.SUCCEEDED, None) if held else (RunStatus.FAILED, _LOST.format(detail="found when the run ended"))
+        return RunStatus.FAILED, f"{type(exc).__name__}: {exc}", RunFailure.UNAVAILABLE
+    if held:
+        return RunStatus.SUCCEEDED, None, None
+    return RunStatus.FAILED, _LOST.format(detail="found when the run ended"), RunFailure.LOCK_LOST
 
 
 def _all_flows(cycle: Cycle) -> None:

@@ -91,6 +91,13 @@ def _run_succeeds(run: Run) -> None:
     assert run.report is not None and run.report.status == RunStatus.SUCCEEDED, run.report
 
 
+@then("the run ends with some items failed")
+def _run_partial(run: Run) -> None:
+    """Failed items are not a success: the admin is told the run was partial, and the rest was done."""
+    assert run.report is not None and run.report.status == RunStatus.PARTIAL, run.report
+    assert run.report.error and "item(s) failed" in run.report.error
+
+
 @then(parsers.re(r"the run report says (?P<count>\d+) (?P<what>products|invoice|invoices) (?:was|were) created"))
 def _created_count(run: Run, count: str, what: str) -> None:
     flow = "products" if what == "products" else "invoices"
