@@ -242,9 +242,16 @@ class InMemoryStateStore:
                 run, status=status, finished_at=datetime.now(UTC), counts=dict(counts), error=error
             )
 
-    def runs(self, organization_id: int, limit: int = 10) -> list[RunSummary]:
+    def runs(
+        self, organization_id: int, limit: int = 10, *, statuses: Iterable[RunStatus] | None = None
+    ) -> list[RunSummary]:
+        wanted = None if statuses is None else set(statuses)
         with self._lock:
-            mine = [r for r in self.run_log.values() if r.organization_id == organization_id]
+            mine = [
+                r
+                for r in self.run_log.values()
+                if r.organization_id == organization_id and (wanted is None or r.status in wanted)
+            ]
             return sorted(mine, key=lambda r: r.id, reverse=True)[:limit]
 
     # -- company switch and retries ----------------------------------------------------------------

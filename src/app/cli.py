@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -13,6 +13,7 @@ from rich.console import Console
 from spotilla_procountor.app.container import Container, build_container
 from spotilla_procountor.app.credentials import MissingSecretKey, new_key
 from spotilla_procountor.app.logs import configure_logging
+from spotilla_procountor.app.outcomes import SUCCESSFUL, ExitCode, sync_exit_code, tenant_health
 from spotilla_procountor.app.render import (
     before_start_note,
     held_back_table,
@@ -24,7 +25,7 @@ from spotilla_procountor.app.render import (
 from spotilla_procountor.app.service import Credentials, SanityLimits, TenantNotConfigured
 from spotilla_procountor.domain.errors import IntegrationError
 from spotilla_procountor.domain.model import TransferPolicy
-from spotilla_procountor.domain.state import OPEN, EntityKind, RunStatus
+from spotilla_procountor.domain.state import OPEN, EntityKind, RecordState, RunStatus
 
 app = typer.Typer(
     no_args_is_help=True, help="Spotilla ↔ Procountor: completed work orders become Procountor sales invoices."
@@ -164,7 +165,11 @@ def sync(
     organization: OrgOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would happen; write nothing anywhere.")] = False,
 ) -> None:
-    """Run one cycle now: for one organization, or for every organization that is switched on."""
+    """Run one cycle now: for one organization, or for every organization that is switched on.
+
+    Exit code: 0 nothing failed (held-back items are fine), 3 some items failed, 1 a run failed or was
+    interrupted, 2 a usage or configuration error.
+    """
     container = _container()
     service = container.sync_service()
     try:
@@ -178,16 +183,37 @@ def sync(
         raise _fail(str(exc)) from None
     for report in reports:
         print_report(_console(), report)
-    if any(r.status == RunStatus.FAILED for r in reports):
-        raise typer.Exit(code=1)
+    if organization is not None and not container.tenants().config(organization).enabled:
+        raise _fail(f"organization {organization} has switched the integration off; nothing was run")
+    raise typer.Exit(code=sync_exit_code(reports))
 
 
 @app.command()
-def status(organization: OrgOption = None) -> None:
+def status(
+    organization: OrgOption = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="One line per organization that is switched on; exit 1 when any needs attention (a failed last "
+            "run, failed items, no successful run for too long), 0 when none does. For monitoring and cron.",
+        ),
+    ] = False,
+    stale_after_minutes: Annotated[
+        float | None,
+        typer.Option(help="With --check: how long without a successful run is too long (default: 3 intervals)."),
+    ] = None,
+) -> None:
     """Last runs per organization, what is held back and why, failures, and the next scheduled run."""
     container = _container()
     state, settings = container.state(), container.settings()
     configs = container.tenants().list()
+    if organization is not None and all(c.organization_id != organization for c in configs):
+        raise _fail(str(TenantNotConfigured(f"organization {organization} has not switched the integration on")))
+    if check:
+        interval = timedelta(minutes=settings.interval_minutes)
+        stale_after = timedelta(minutes=stale_after_minutes) if stale_after_minutes else 3 * interval
+        raise typer.Exit(code=_check(state, configs, organization, stale_after))
     for config in configs:
         if organization is not None and config.organization_id != organization:
             continue
@@ -202,6 +228,28 @@ def status(organization: OrgOption = None) -> None:
             _console().print(before_start_note(before_start, config.tasks_completed_from))
     if not configs:
         _console().print("No organization has switched the integration on yet (`spotilla-procountor tenants enable`).")
+
+
+def _check(state, configs: list, organization: int | None, stale_after: timedelta) -> ExitCode:
+    """Prints one line per tenant that is switched on; ExitCode.FAILED when any needs attention."""
+    now, worst = datetime.now(UTC), ExitCode.OK
+    chosen = [c for c in configs if c.enabled and organization in (None, c.organization_id)]
+    for config in chosen:
+        org = config.organization_id
+        health = tenant_health(
+            config,
+            latest=next((r for r in state.runs(org, limit=5) if r.status != RunStatus.RUNNING), None),
+            last_success=next(iter(state.runs(org, limit=1, statuses=SUCCESSFUL)), None),
+            failed_items=sum(len(state.records(org, kind, states={RecordState.FAILED})) for kind in EntityKind),
+            now=now,
+            stale_after=stale_after,
+        )
+        print(health.line())  # plain lines for monitoring: no colour, no wrapping
+        if health.needs_attention:
+            worst = ExitCode.FAILED
+    if not chosen:
+        print("No organization is switched on: nothing to check.")
+    return worst
 
 
 @app.command()

@@ -169,5 +169,7 @@ class DryRunStateStore:
     def finish_run(self, run_id: int, status: RunStatus, counts: Mapping[str, int], error: str | None = None) -> None:
         return None
 
-    def runs(self, organization_id: int, limit: int = 10) -> list[RunSummary]:
-        return self._inner.runs(organization_id, limit)
+    def runs(
+        self, organization_id: int, limit: int = 10, *, statuses: Iterable[RunStatus] | None = None
+    ) -> list[RunSummary]:
+        return self._inner.runs(organization_id, limit, statuses=statuses)

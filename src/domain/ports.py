@@ -204,6 +204,8 @@ class StateStore(Protocol):
         """Closes a run with its status and counts."""
         ...
 
-    def runs(self, organization_id: int, limit: int = 10) -> list[RunSummary]:
-        """The newest runs of a tenant, newest first."""
+    def runs(
+        self, organization_id: int, limit: int = 10, *, statuses: Iterable[RunStatus] | None = None
+    ) -> list[RunSummary]:
+        """The newest runs of a tenant (only those ending in `statuses`, when given), newest first."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from spotilla_procountor.domain.ports import StateStore
 from spotilla_procountor.domain.reasons import Reason
 from spotilla_procountor.domain.state import EntityKind, Event, Flow, Outcome
 
+log = logging.getLogger("spotilla_procountor.sync")
 _DRY = {Outcome.CREATED: Outcome.WOULD_CREATE, Outcome.UPDATED: Outcome.WOULD_UPDATE}
 
 
@@ -51,6 +53,17 @@ class RunRecorder:
         with self._lock:
             self.counts[f"{event.flow}.{event.outcome}"] += 1
             self.events.append(event)
+        if event.outcome == Outcome.FAILED:  # logged once it is recorded, so a log line is never a rolled-back item
+            log.warning(
+                "item failed: %s",
+                event.message or event.reason_code or "no reason given",
+                extra={
+                    "flow": str(event.flow),
+                    "kind": str(event.kind),
+                    "spotilla_id": event.spotilla_id,
+                    "reason_code": event.reason_code,
+                },
+            )
         if self._listener is not None:
             self._listener(event)
 

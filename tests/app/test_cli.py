@@ -5,38 +5,18 @@ from __future__ import annotations
 import base64
 import sqlite3
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_world import API_KEY, SECRET
 from rich.console import Console
 from typer.testing import CliRunner
 
 from spotilla_procountor.adapters.procountor_fake import FakeProcountor
 from spotilla_procountor.app.cli import app
-from spotilla_procountor.app.credentials import new_key
 from spotilla_procountor.app.demo import run_demo
 
-SECRET = "canary-secret-5b1f0e"
-API_KEY = "canary-apikey-93c2aa"
 pytestmark = pytest.mark.loopback
-
-
-@pytest.fixture
-def procountor() -> Iterator[tuple[FakeProcountor, str]]:
-    fake = FakeProcountor(client_id="cli-client", client_secret=SECRET, api_key=API_KEY)
-    with fake.serve() as served:
-        yield fake, served.url
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    database = tmp_path / "spotilla.sqlite3"
-    monkeypatch.setenv("SPOTILLA_PROCOUNTOR_DATABASE_URL", f"sqlite:///{database}")
-    monkeypatch.setenv("SPOTILLA_PROCOUNTOR_SECRET_KEY", new_key())
-    monkeypatch.setenv("COLUMNS", "200")  # tables are not folded, so words can be looked for
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
-    return database
 
 
 def invoke(*args: str) -> tuple[int, str]:

@@ -144,7 +144,7 @@ def test_bad_input_is_held_back_with_a_reason_not_looped_and_goes_through_once_f
     good = world.seed(customers=scaled(3), products=2, tasks=scaled(8))
     corpus = _insert_corpus(world)
     figures.items += len(corpus)
-    assert world.run() in (0, 1)
+    assert world.run() in (0, 3)  # 3: some items were refused, and the run did the rest
     invoiced = {i["originalInvoiceNumber"] for i in world.fake.invoices()}
     assert {invoice_key(world.org, t) for t in good} <= invoiced, "bad items stopped good ones"
 
@@ -161,7 +161,7 @@ def test_bad_input_is_held_back_with_a_reason_not_looped_and_goes_through_once_f
     figures.notes += [f"{label} → {text}" for label, text in outcome.items()]
 
     before = len(world.fake_requests())
-    assert world.run() in (0, 1)
+    assert world.run() in (0, 3)  # 3: some items were refused, and the run did the rest
     assert world.writes(world.fake_requests()[before:]) == [], "a refused or held-back item was retried in a loop"
 
     for label, (task_id, fix) in corpus.items():
@@ -256,8 +256,9 @@ def test_values_that_cannot_be_read_or_make_no_sense_hold_back_only_their_own_ta
     world.eligible.add(n)
     figures.items += len(corpus) + 1
 
-    assert world.run() == 0, world.last_output()
-    assert world.state.runs(world.org, limit=1)[0].status == RunStatus.SUCCEEDED
+    # The product with a name of 9,999 characters is refused by Procountor: the run says so (PARTIAL, exit 3).
+    assert world.run() == 3, world.last_output()
+    assert world.state.runs(world.org, limit=1)[0].status == RunStatus.PARTIAL
     invoiced = {i["originalInvoiceNumber"]: i for i in world.fake.invoices()}
     assert set(invoiced) == {invoice_key(world.org, t) for t in [*good, n]}, "not exactly the good tasks invoiced"
     cleaned = invoiced[invoice_key(world.org, n)]["counterParty"]["counterPartyAddress"]["name"]

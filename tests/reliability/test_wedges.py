@@ -74,8 +74,11 @@ def test_a_procountor_that_lost_its_data_gets_partners_and_products_again_and_ne
 
     codes = [world.run() for _ in range(3)]
 
-    assert codes == [0, 0, 0], world.last_output()
-    assert [r.status for r in world.state.runs(world.org, limit=3)] == [RunStatus.SUCCEEDED] * 3
+    # The first run learns the hard way: Procountor refuses the invoices of partners it lost (the run is PARTIAL and
+    # exits 3, it says so), lets the pairings go, and the next run sends partners and invoices again.
+    assert codes[0] in (0, 3) and codes[1:] == [0, 0], world.last_output()
+    statuses = [r.status for r in world.state.runs(world.org, limit=3)]
+    assert statuses[:2] == [RunStatus.SUCCEEDED] * 2 and statuses[2] in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
     fake = world.fake_state()
     assert sorted(i["originalInvoiceNumber"] for i in fake["invoices"]) == [
         f"SPOTILLA-{world.org}-T100",

@@ -287,9 +287,13 @@ class SqlStateStore:
         with translated_errors("finishing a run"), self._engine.begin() as connection:
             connection.execute(update(RunRow).where(RunRow.id == run_id).values(values))
 
-    def runs(self, organization_id: int, limit: int = 10) -> list[RunSummary]:
-        """The newest runs of a tenant, newest first."""
+    def runs(
+        self, organization_id: int, limit: int = 10, *, statuses: Iterable[RunStatus] | None = None
+    ) -> list[RunSummary]:
+        """The newest runs of a tenant (only those ending in `statuses`, when given), newest first."""
         query = select(RunRow).where(RunRow.organization_id == organization_id).order_by(RunRow.id.desc()).limit(limit)
+        if statuses is not None:
+            query = query.where(RunRow.status.in_([RunStatus(s).value for s in statuses]))
         with translated_errors("reading the run log"), Session(self._engine) as session:
             return [run_of(row) for row in session.scalars(query)]
 
