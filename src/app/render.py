@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from rich.console import Console
 from rich.table import Table
@@ -83,7 +83,7 @@ def print_report(console: Console, report: SyncReport) -> None:
         console.print(f"{older} task(s) completed before the organization's start day are not invoiced.")
 
 
-def runs_table(runs: list[RunSummary], interval: timedelta) -> Table:
+def runs_table(runs: list[RunSummary], interval: timedelta, now: datetime | None = None) -> Table:
     table = Table(title="Last runs")
     for name in ("Run", "Started (Helsinki)", "Took", "Status", "Created", "Updated", "Held back", "Failed", "Error"):
         table.add_column(name, overflow="fold")
@@ -104,8 +104,19 @@ def runs_table(runs: list[RunSummary], interval: timedelta) -> Table:
             run.error or "",
         )
     if runs:
-        table.caption = f"Next scheduled run about {local(runs[0].started_at + interval)} (every {interval})"
+        table.caption = next_run_caption(runs[0], interval, now or datetime.now(UTC))
     return table
+
+
+def next_run_caption(latest: RunSummary, interval: timedelta, now: datetime) -> str:
+    """When the next run is due, or, once two intervals have passed without one, that it is overdue."""
+    due = latest.started_at + interval
+    if now - due <= interval:
+        return f"Next scheduled run about {local(due)} (every {interval})"
+    return (
+        f"A run was due about {local(due)} and none has started since: is `spotilla-procountor run` running? "
+        "(`status --check` tells monitoring the same)"
+    )
 
 
 def held_back_table(records: Iterable[Record]) -> Table | None:

@@ -110,3 +110,14 @@ def _long_order_number(database: Path) -> None:
     with sqlite3.connect(database) as conn:
         row = conn.execute("SELECT id FROM tasks WHERE status = 'COMPLETED' ORDER BY id LIMIT 1").fetchone()
         conn.execute("UPDATE tasks SET order_number = ? WHERE id = ?", ("X" * 71, row[0]))
+
+
+def test_status_says_a_run_is_overdue_instead_of_promising_one(env: Path, procountor) -> None:
+    seeded(env)
+    assert enable(procountor[1])[0] == 0
+    assert invoke("sync", "-o", "1")[0] == 0
+    assert "Next scheduled run about" in invoke("status", "-o", "1")[1]
+    with freeze_time(datetime.now(UTC) + timedelta(minutes=61)):  # two 30-minute intervals without a run
+        code, output = invoke("status", "-o", "1")
+    assert code == 0
+    assert "Next scheduled run" not in output and "none has started since" in output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from pytest_bdd import given, parsers, then, when
@@ -91,6 +92,11 @@ def _lost_data(world: World) -> None:
 @given("Procountor is unreachable")
 def _unreachable(world: World) -> None:
     world.procountor.set_faults(FaultPlan(error_rate={"*": 1.0}))
+
+
+@given("the organization's API key has been revoked in Procountor")
+def _key_revoked(world: World) -> None:
+    world.procountor.credentials = replace(world.procountor.credentials, api_key="a-key-made-after-the-old-was-revoked")
 
 
 @when("Procountor works normally again")

@@ -10,7 +10,7 @@ from pytest_bdd import given, parsers, then, when
 
 from spotilla_procountor.domain.keys import invoice_key
 from spotilla_procountor.domain.model import Customer
-from spotilla_procountor.domain.state import EntityKind, Event, Outcome, RunStatus
+from spotilla_procountor.domain.state import EntityKind, Event, Outcome, RunFailure, RunStatus
 from spotilla_procountor.domain.sync import SyncReport
 
 from .procountor_side import IntegrationStopped, StopsAroundInvoice
@@ -96,6 +96,23 @@ def _run_partial(run: Run) -> None:
     """Failed items are not a success: the admin is told the run was partial, and the rest was done."""
     assert run.report is not None and run.report.status == RunStatus.PARTIAL, run.report
     assert run.report.error and "item(s) failed" in run.report.error
+
+
+@then("the run fails because Procountor refused the organization's credentials")
+def _run_refused(run: Run) -> None:
+    assert run.report is not None and run.report.status == RunStatus.FAILED, run.report
+    assert run.report.failure == RunFailure.CREDENTIALS_REFUSED, run.report
+
+
+@then("the run fails because Procountor does not answer")
+def _run_unavailable(run: Run) -> None:
+    assert run.report is not None and run.report.status == RunStatus.FAILED, run.report
+    assert run.report.failure == RunFailure.UNAVAILABLE, run.report
+
+
+@then("the reason says to create a new API key in Procountor")
+def _says_new_key(run: Run) -> None:
+    assert run.report is not None and "create a new API key in Procountor" in (run.report.error or ""), run.report
 
 
 @then(parsers.re(r"the run report says (?P<count>\d+) (?P<what>products|invoice|invoices) (?:was|were) created"))
