@@ -97,7 +97,8 @@ class TenantLabel:
     company: str | None = None
 
     def __str__(self) -> str:
-        return f"organization {self.organization_id}" + (f" ({self.company})" if self.company else "")
+        company = " ".join((self.company or "").split())  # a name with a line break must not break a mail header
+        return f"organization {self.organization_id}" + (f" ({company})" if company else "")
 
 
 @dataclass(frozen=True, slots=True)

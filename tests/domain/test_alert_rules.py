@@ -199,3 +199,10 @@ def test_a_long_digest_lists_fifty_items_and_counts_the_rest() -> None:
     mail = alert_rules.items_failed(TENANT, many, AlertState(), NOW, POLICY)
     assert mail is not None and "60 item(s)" in mail.subject
     assert mail.body.count("\n- task ") == 50 and "and 10 more" in mail.body
+
+
+def test_a_company_name_with_a_line_break_stays_on_the_subject_line() -> None:
+    tenant = TenantLabel(7, "Putkiliike\r\nBcc: everyone@example.fi")
+    mail = alert_rules.credentials_working(tenant, AlertState("refused:fp", NOW))
+    assert mail is not None and "\n" not in mail.subject and "\r" not in mail.subject
+    assert "(Putkiliike Bcc: everyone@example.fi)" in mail.subject
