@@ -12,6 +12,7 @@ from rich.console import Console
 
 from spotilla_procountor.app.container import Container, build_container
 from spotilla_procountor.app.credentials import MissingSecretKey, new_key
+from spotilla_procountor.app.email_addresses import normalized_addresses
 from spotilla_procountor.app.logs import configure_logging
 from spotilla_procountor.app.outcomes import SUCCESSFUL, ExitCode, sync_exit_code, tenant_health
 from spotilla_procountor.app.render import (
@@ -157,7 +158,36 @@ def tenants_disable(organization: Annotated[int, typer.Argument(help="Spotilla o
 @tenants_app.command("list")
 def tenants_list() -> None:
     """List tenants and whether they are on (never shows a secret)."""
-    _console().print(tenants_table(_container().tenants().list()))
+    container = _container()
+    _console().print(tenants_table(container.tenants().list(), container.alert_store().admin_emails()))
+
+
+@tenants_app.command("notify")
+def tenants_notify(
+    organization: Annotated[int, typer.Argument(help="Spotilla organization id.")],
+    email: Annotated[
+        list[str] | None, typer.Option("--email", help="An admin's address for the alert mails (repeatable).")
+    ] = None,
+    none: Annotated[
+        bool, typer.Option("--none", help="No admin addresses: the organization's alerts go to the operators.")
+    ] = False,
+) -> None:
+    """Set the organization's admins who get its alert mails (replaces the addresses stored before)."""
+    if bool(email) == none:
+        raise _fail("give the admins' addresses with --email ADDRESS (repeatable), or --none to remove them")
+    try:
+        addresses = normalized_addresses(email or [])
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    container = _container()
+    if not container.alert_store().set_admin_emails(organization, addresses):
+        raise _fail(
+            f"organization {organization} has not switched the integration on; "
+            f"use `spotilla-procountor tenants enable {organization}` first"
+        )
+    to = ", ".join(addresses) if addresses else "the operators (ALERT_OPERATORS) only"
+    mailed = "" if container.settings().smtp_host else " No SMTP_HOST is set: until it is, alerts are only logged."
+    _console().print(f"Organization {organization}: alert mails go to {to}.{mailed}")
 
 
 @app.command()
@@ -220,6 +250,9 @@ def status(
         org = config.organization_id
         _console().rule(f"Organization {org} ({'on' if config.enabled else 'off'})")
         _console().print(runs_table(state.runs(org, limit=5), timedelta(minutes=settings.interval_minutes)))
+        backoff = container.alerts().backoff_reason(config)
+        if backoff:
+            _console().print(f"[bold yellow]Not run now, {backoff}.[/]")
         records = [r for kind in EntityKind for r in state.records(org, kind, states=OPEN).values()]
         waiting, before_start = split_before_start(records)
         table = held_back_table(waiting)

@@ -6,9 +6,11 @@ from dependency_injector import containers, providers
 
 from spotilla_procountor.adapters.memory import SystemClock
 from spotilla_procountor.adapters.procountor_fake import FakeProcountor
+from spotilla_procountor.adapters.spotilla_sql.alert_store import SqlAlertStore
 from spotilla_procountor.adapters.spotilla_sql.engine import make_engine
 from spotilla_procountor.adapters.spotilla_sql.repository import SqlSpotillaRepository
 from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
+from spotilla_procountor.app.alerts import mailer_for, run_alerts
 from spotilla_procountor.app.credentials import CredentialCipher
 from spotilla_procountor.app.gateways import GatewayFactory
 from spotilla_procountor.app.service import SyncService, TenantService
@@ -39,9 +41,22 @@ class Container(containers.DeclarativeContainer):
     )
     gateways = providers.Singleton(GatewayFactory, settings=settings, transport=procountor_transport)
 
+    alert_store = providers.Singleton(SqlAlertStore, engine, clock=clock)
+    mailer = providers.Singleton(mailer_for, settings)
+    alerts = providers.Singleton(
+        run_alerts, settings=settings, store=alert_store, state=state, mailer=mailer, cipher=cipher, clock=clock
+    )
+
     tenants = providers.Factory(TenantService, state=state, cipher=cipher, gateways=gateways)
     sync_service = providers.Singleton(
-        SyncService, settings=settings, spotilla=spotilla, state=state, clock=clock, gateways=gateways, tenants=tenants
+        SyncService,
+        settings=settings,
+        spotilla=spotilla,
+        state=state,
+        clock=clock,
+        gateways=gateways,
+        tenants=tenants,
+        alerts=alerts,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from rich.console import Console
@@ -155,10 +155,11 @@ def before_start_note(records: list[Record], start: date | None) -> str:
     )
 
 
-def tenants_table(configs: Iterable[TenantConfig]) -> Table:
-    """Tenants and their switches; never a secret."""
+def tenants_table(configs: Iterable[TenantConfig], alert_emails: Mapping[int, Sequence[str]] | None = None) -> Table:
+    """Tenants and their switches, and who gets their alert mails; never a secret."""
     table = Table(title="Tenants")
     columns = ("Organization", "Enabled", "Policy", "Procountor", "Company", "Client id", "Credentials", "Tasks from")
+    columns += ("Alerts to",) if alert_emails is not None else ()
     for name in columns:
         table.add_column(name)
     for c in configs:
@@ -173,5 +174,6 @@ def tenants_table(configs: Iterable[TenantConfig]) -> Table:
             c.client_id or "—",
             stored,
             str(c.tasks_completed_from or "—"),
+            *([", ".join(alert_emails.get(c.organization_id, ())) or "operators"] if alert_emails is not None else []),
         )
     return table

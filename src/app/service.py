@@ -17,6 +17,7 @@ from stdnum.exceptions import ValidationError
 from spotilla_procountor.adapters.procountor_http.auth import Credentials  # in clear, only in memory while used
 from spotilla_procountor.adapters.spotilla_sql.run_lock import holder_id
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
+from spotilla_procountor.app.alerts import RunAlerts
 from spotilla_procountor.app.credentials import CredentialCipher
 from spotilla_procountor.app.gateways import GatewayFactory, base_url_for
 from spotilla_procountor.app.logs import run_context
@@ -323,8 +324,10 @@ class SyncService:
         gateways: GatewayFactory,
         tenants: TenantService,
         stop: threading.Event | None = None,
+        alerts: RunAlerts | None = None,
     ) -> None:
         self._settings = settings
+        self._alerts = alerts
         self._spotilla = spotilla
         self._state = state
         self._clock = clock
@@ -340,6 +343,9 @@ class SyncService:
             return SyncReport(organization_id, RunStatus.SKIPPED, error="the integration is switched off")
         if dry_run:  # a dry run writes nothing, not even a lock
             return self._cycle(config, dry_run=True, stop=self.stop)
+        backed_off = self._alerts.backed_off(config) if self._alerts is not None else None
+        if backed_off is not None:  # its credentials were refused: Procountor is not asked until they may work
+            return backed_off
         holder, ttl = holder_id(), self._settings.lock_ttl_s
         with self._state.run_lock(organization_id, holder, ttl) as fence:
             if fence is None:
@@ -349,7 +355,10 @@ class SyncService:
                 )
                 return SyncReport(organization_id, RunStatus.SKIPPED, error="another run is in progress")
             with _LeaseKeeper(self._state, organization_id, holder, ttl, self.stop) as run_stop:
-                return self._cycle(config, dry_run=False, stop=run_stop, fence=fence)
+                report = self._cycle(config, dry_run=False, stop=run_stop, fence=fence)
+            if self._alerts is not None:  # under the lock: no run of the tenant changes what the alerts read
+                self._alerts.after_run(config, report)
+            return report
 
     def _cycle(
         self, config: TenantConfig, *, dry_run: bool, stop: threading.Event, fence: Fence | None = None

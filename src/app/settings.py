@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from spotilla_procountor.app.email_addresses import normalized_addresses
 
 PROCOUNTOR_HOSTS = {
     "test": "https://pts-api.procountor.com",
@@ -67,3 +69,55 @@ class Settings(BaseSettings):
         "text", description="`text` (key=value) for people, `json` for machines."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+
+    # -- alert mails and the credential back-off (README: "Alert mails") --
+    smtp_host: str | None = Field(None, description="Mail server for alert mails; unset: each alert is logged instead.")
+    smtp_port: int | None = Field(
+        None, ge=1, le=65535, description="Its port; default 465 with SMTP_TLS=ssl, 587 with starttls, 25 with none."
+    )
+    smtp_tls: Literal["none", "starttls", "ssl"] = Field(
+        "starttls", description="`starttls` (upgrade after connecting), `ssl` (TLS from the start) or `none`."
+    )
+    smtp_user: str | None = Field(None, description="User name to log in to the mail server with (needs TLS).")
+    smtp_password: SecretStr | None = Field(None, description="Its password.")
+    smtp_from: str | None = Field(
+        None, validate_default=True, description="The alerts' From address; required with SMTP_HOST."
+    )
+    smtp_timeout_s: float = Field(10, gt=0, description="Seconds before the mail server is given up for this run.")
+    alert_operators: str = Field(
+        "", description="Operators' addresses, comma-separated: credentials refused, runs failed, admins' copies."
+    )
+    alert_operators_get_all: bool = Field(False, description="Operators get every alert, the admins' ones too.")
+    alert_failed_runs: int = Field(3, ge=1, description="FAILED runs in a row that are mailed to the operators.")
+    alert_held_back_days: float = Field(7, gt=0, description="Days an item may be held back before the weekly mail.")
+    credential_backoff_after: int = Field(
+        2, ge=1, description="Refusals of a tenant's credentials in a row after which it backs off and is mailed."
+    )
+    credential_backoff_minutes: float = Field(60, gt=0, description="Minutes between tries of a backed-off tenant.")
+
+    # Field validators, not a model validator: their errors show only the one value, never the password beside it.
+    @field_validator("alert_operators")
+    @classmethod
+    def _operators(cls, value: str) -> str:
+        return ", ".join(normalized_addresses([value]))
+
+    @field_validator("smtp_user")
+    @classmethod
+    def _login_needs_tls(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value and info.data.get("smtp_tls") == "none":
+            raise ValueError("SMTP_USER needs SMTP_TLS starttls or ssl: the password would cross the network in clear")
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _sender(cls, value: str | None, info: ValidationInfo) -> str | None:
+        addresses = normalized_addresses([value or ""])
+        if len(addresses) > 1:
+            raise ValueError("SMTP_FROM is one address, the one alert mails are sent from")
+        if not addresses and info.data.get("smtp_host"):
+            raise ValueError("SMTP_FROM is required with SMTP_HOST: the address alert mails are sent from")
+        return addresses[0] if addresses else None
+
+    @property
+    def operator_addresses(self) -> tuple[str, ...]:
+        return tuple(a for a in self.alert_operators.split(", ") if a)

@@ -39,6 +39,8 @@ INTEGRATION_TABLES = {
     "procountor_runs",
     "procountor_run_events",
     "procountor_locks",
+    "procountor_alerts",
+    "procountor_run_streaks",
 }
 
 
@@ -65,7 +67,7 @@ def test_upgrading_twice_changes_nothing(engine: Engine) -> None:
 
     assert schema_differences(engine, target_metadata()) == []
     with engine.connect() as conn:
-        assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == ["0003"]
+        assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == ["0004"]
 
 
 def test_a_database_can_be_upgraded_by_its_url(tmp_path: Path) -> None:

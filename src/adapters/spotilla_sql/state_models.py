@@ -38,6 +38,8 @@ class SettingsRow(Base):
     """Sanity limits of the tenant's own; NULL: the defaults (see `IntegrationSettings`)."""
     invoice_total_ceiling: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     completion_clock_skew_minutes: Mapped[int | None] = mapped_column(Integer)
+    alert_emails: Mapped[str | None] = mapped_column(Text)
+    """The organization's admins for alert mails, comma-separated; written only by `tenants notify`."""
 
 
 class RecordRow(Base):
@@ -173,3 +175,40 @@ class RecordArchiveRow(Base):
     fingerprint: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     archived_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, server_default=utc_now())
+
+
+class AlertRow(Base):
+    """What was last mailed for one condition of one tenant, and who is sending it right now (a claim with a lease).
+
+    A process claims the row before it sends (only while the row still says what it decided on), so two
+    processes never both send; a claim left by a process that died runs out with its lease.
+    """
+
+    __tablename__ = "procountor_alerts"
+
+    organization_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    condition: Mapped[str] = mapped_column(Text, primary_key=True)
+    fingerprint: Mapped[str | None] = mapped_column(Text)
+    """What the last mail was about (the refused credentials' fingerprint, a run streak, the items listed)."""
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(Text)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class RunStreakRow(Base):
+    """A tenant's runs in a row: how many FAILED since when, and Procountor's refusals of its stored credentials.
+
+    Kept apart from the run log, which does not hold every FAILED outcome (credentials that cannot be decrypted
+    fail before a run is recorded); the alerts and the credential back-off are decided on it.
+    """
+
+    __tablename__ = "procountor_run_streaks"
+
+    organization_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    failed_runs: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    failed_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    refusals: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    last_refused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    credentials_fingerprint: Mapped[str | None] = mapped_column(Text)
+    """A digest of the client id and the encrypted secrets that were refused (never of a secret in clear)."""
