@@ -88,7 +88,9 @@ class RunAlerts:
             return None
         self._guarded(lambda: self._mail_refusals(config, refusals))
         log.warning("run skipped: %s", reason, extra={"organization_id": config.organization_id})
-        return SyncReport(config.organization_id, RunStatus.SKIPPED, error=reason)
+        return SyncReport(
+            config.organization_id, RunStatus.SKIPPED, error=reason, failure=RunFailure.CREDENTIALS_REFUSED
+        )
 
     def backoff_reason(self, config: TenantConfig) -> str | None:
         """Why the tenant is not run now and when it is tried next, for `status`; None when it is not backed off."""

@@ -19,7 +19,8 @@ class ExitCode(IntEnum):
     OK = 0
     """Nothing failed (items held back for their data are fine: they wait for a person, with a reason)."""
     FAILED = 1
-    """A run could not do its work (or was interrupted); `status --check`: some tenant needs attention."""
+    """A run could not do its work, was interrupted, or was not tried because the tenant backs off after refused
+    credentials; `status --check`: some tenant needs attention."""
     USAGE = 2
     """A usage or configuration error: nothing was run."""
     SOME_ITEMS_FAILED = 3
@@ -28,8 +29,10 @@ class ExitCode(IntEnum):
 
 def sync_exit_code(reports: Iterable[SyncReport]) -> ExitCode:
     """The worst of the runs: a failed or interrupted run, then failed items, then success."""
+    reports = list(reports)
     statuses = {report.status for report in reports}
-    if statuses & {RunStatus.FAILED, RunStatus.INTERRUPTED}:
+    held_off = any(r.status == RunStatus.SKIPPED and r.failure is not None for r in reports)  # e.g. backing off
+    if held_off or statuses & {RunStatus.FAILED, RunStatus.INTERRUPTED}:
         return ExitCode.FAILED
     if RunStatus.PARTIAL in statuses:
         return ExitCode.SOME_ITEMS_FAILED

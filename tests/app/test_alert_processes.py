@@ -71,6 +71,7 @@ def test_a_revoked_api_key_gives_exactly_one_mail_without_a_secret_and_sync_stop
     assert [r.returncode for r in refused] == [1, 1]
     assert all("refused the tenant's credentials" in r.stdout for r in refused)
     assert all("backing off" in r.stdout and f"tenants enable {ORG}" in r.stdout for r in backed_off)
+    assert [r.returncode for r in backed_off] == [1], "a backed-off tenant is not a success"
     assert world.requests() == asked, "a backed-off sync asked Procountor"
     assert "Not run now, backing off" in _in_process(world, "status")
 
