@@ -26,11 +26,19 @@ from spotilla_procountor.domain.errors import IntegrationError
 from spotilla_procountor.domain.model import TransferPolicy
 from spotilla_procountor.domain.state import OPEN, EntityKind, RunStatus
 
+# Plain tracebacks, never with local variables: those hold secrets (Typer's pretty ones could show them).
+PLAIN_TRACEBACKS = {"pretty_exceptions_enable": False, "pretty_exceptions_show_locals": False}
 app = typer.Typer(
-    no_args_is_help=True, help="Spotilla ↔ Procountor: completed work orders become Procountor sales invoices."
+    no_args_is_help=True,
+    help="Spotilla ↔ Procountor: completed work orders become Procountor sales invoices.",
+    **PLAIN_TRACEBACKS,
 )
-db_app = typer.Typer(no_args_is_help=True, help="The database: create or upgrade the integration's tables.")
-tenants_app = typer.Typer(no_args_is_help=True, help="Switch the integration on or off for an organization (tenant).")
+db_app = typer.Typer(
+    no_args_is_help=True, help="The database: create or upgrade the integration's tables.", **PLAIN_TRACEBACKS
+)
+tenants_app = typer.Typer(
+    no_args_is_help=True, help="Switch the integration on or off for an organization (tenant).", **PLAIN_TRACEBACKS
+)
 app.add_typer(db_app, name="db")
 app.add_typer(tenants_app, name="tenants")
 
