@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from spotilla_procountor.app.container import Container, build_container
@@ -21,7 +23,9 @@ from spotilla_procountor.app.render import (
     split_before_start,
     tenants_table,
 )
-from spotilla_procountor.app.service import Credentials, SanityLimits, TenantNotConfigured
+from spotilla_procountor.app.secret_input import NOT_ON_THE_COMMAND_LINE, read_api_key, read_own_client
+from spotilla_procountor.app.service import NoApiClient, SanityLimits, TenantNotConfigured
+from spotilla_procountor.app.settings import settings_error
 from spotilla_procountor.domain.errors import IntegrationError
 from spotilla_procountor.domain.model import TransferPolicy
 from spotilla_procountor.domain.state import OPEN, EntityKind, RunStatus
@@ -52,14 +56,19 @@ def _console() -> Console:
 
 
 def _container() -> Container:
-    container = build_container()
+    """The container of the settings in the environment; settings that are wrong stop the command with one line."""
+    try:
+        container = build_container()
+    except ValidationError as exc:
+        raise _fail(f"the settings are wrong: {settings_error(exc)}") from None
     settings = container.settings()
     configure_logging(settings.log_format, settings.log_level)
     return container
 
 
 def _fail(message: str) -> typer.Exit:
-    _console().print(f"[bold red]Error:[/] {message}")
+    """One line on standard error, and exit code 2 (a usage or configuration error)."""
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]Error:[/] {message}", highlight=False)
     return typer.Exit(code=2)
 
 
@@ -82,13 +91,25 @@ def keygen() -> None:
 @tenants_app.command("enable")
 def tenants_enable(
     organization: Annotated[int, typer.Argument(help="Spotilla organization id.")],
-    client_id: Annotated[str, typer.Option(help="The integration's Procountor client id.")],
-    client_secret: Annotated[
-        str, typer.Option(help="The integration's Procountor client secret.", prompt=True, hide_input=True)
-    ],
-    api_key: Annotated[
-        str, typer.Option(help="The API key the organization created in Procountor.", prompt=True, hide_input=True)
-    ],
+    api_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="A file holding the API key the organization created in Procountor. Without it the key is asked "
+            "for (hidden), or read from standard input when that is not a terminal."
+        ),
+    ] = None,
+    client_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Only for an organization with a Procountor API client of its own: its client id (with "
+            "--client-secret-file). Default: the integration's client, SPOTILLA_PROCOUNTOR_CLIENT_ID."
+        ),
+    ] = None,
+    client_secret_file: Annotated[
+        Path | None, typer.Option(help="With --client-id: a file holding that API client's secret.")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(hidden=True)] = None,  # refused: only to say how to give it
+    client_secret: Annotated[str | None, typer.Option(hidden=True)] = None,  # refused, likewise
     environment: Annotated[str, typer.Option(help="test, production, or a Procountor base URL.")] = "test",
     policy: Annotated[str, typer.Option(help="all | with-order-number: which completed tasks to invoice.")] = "all",
     bank_account: Annotated[
@@ -121,33 +142,44 @@ def tenants_enable(
         ),
     ] = False,
 ) -> None:
-    """Switch the integration on: checks the credentials and learns their Procountor company, then stores them."""
+    """Switch the integration on with the organization's API key: checks it with Procountor and learns the company,
+    then stores it encrypted. The key is asked for (hidden), read from standard input, or from --api-key-file."""
+    if api_key is not None or client_secret is not None:
+        raise _fail(NOT_ON_THE_COMMAND_LINE)
     if policy not in POLICIES:
         raise _fail(f"--policy must be one of {', '.join(POLICIES)}")
     start = tasks_completed_from.date() if tasks_completed_from is not None else None
+    container = _container()
+    try:  # what would refuse the key anyway is said before the key is asked for
+        container.cipher().check()
+        own_client = read_own_client(client_id, client_secret_file)
+        if own_client is None and container.service_client() is None:
+            raise NoApiClient(organization)
+        key = read_api_key(organization, api_key_file)
+    except (MissingSecretKey, TenantNotConfigured, ValueError) as exc:
+        raise _fail(str(exc)) from None
     try:
-        config = (
-            _container()
-            .tenants()
-            .enable(
-                organization,
-                Credentials(client_id, client_secret, api_key),
-                environment=environment,
-                policy=POLICIES[policy],
-                bank_account=bank_account,
-                tasks_completed_from=start,
-                switch_company=switch_company,
-                limits=SanityLimits(quantity_ceiling, invoice_total_ceiling, completion_skew_minutes),
-            )
+        config = container.tenants().enable(
+            organization,
+            key,
+            client=own_client,
+            environment=environment,
+            policy=POLICIES[policy],
+            bank_account=bank_account,
+            tasks_completed_from=start,
+            switch_company=switch_company,
+            limits=SanityLimits(quantity_ceiling, invoice_total_ceiling, completion_skew_minutes),
         )
     except MissingSecretKey as exc:
         raise _fail(str(exc)) from None
-    except (IntegrationError, ValueError) as exc:
+    except (IntegrationError, TenantNotConfigured, ValueError) as exc:
         raise _fail(f"the integration was not switched on: {exc}") from None
     company = f", Procountor company {config.company_name} ({config.company_business_id})" if config.company_id else ""
     since = f", tasks completed from {config.tasks_completed_from}" if config.tasks_completed_from else ""
+    client = f"its own API client {config.client_id}" if config.client_id else "the integration's API client"
     _console().print(
-        f"Organization {organization} is switched on ({environment}, policy {POLICIES[policy]}{company}{since})."
+        f"Organization {organization} is switched on ({environment}, policy {POLICIES[policy]}{company}{since}, "
+        f"{client})."
     )
 
 

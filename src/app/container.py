@@ -9,7 +9,7 @@ from spotilla_procountor.adapters.procountor_fake import FakeProcountor
 from spotilla_procountor.adapters.spotilla_sql.engine import make_engine
 from spotilla_procountor.adapters.spotilla_sql.repository import SqlSpotillaRepository
 from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
-from spotilla_procountor.app.credentials import CredentialCipher
+from spotilla_procountor.app.credentials import CredentialCipher, service_client
 from spotilla_procountor.app.gateways import GatewayFactory
 from spotilla_procountor.app.service import SyncService, TenantService
 from spotilla_procountor.app.settings import Settings
@@ -39,7 +39,10 @@ class Container(containers.DeclarativeContainer):
     )
     gateways = providers.Singleton(GatewayFactory, settings=settings, transport=procountor_transport)
 
-    tenants = providers.Factory(TenantService, state=state, cipher=cipher, gateways=gateways)
+    service_client = providers.Singleton(service_client, settings)
+    tenants = providers.Factory(
+        TenantService, state=state, cipher=cipher, gateways=gateways, service_client=service_client
+    )
     sync_service = providers.Singleton(
         SyncService, settings=settings, spotilla=spotilla, state=state, clock=clock, gateways=gateways, tenants=tenants
     )

@@ -17,7 +17,7 @@ from stdnum.exceptions import ValidationError
 from spotilla_procountor.adapters.procountor_http.auth import Credentials  # in clear, only in memory while used
 from spotilla_procountor.adapters.spotilla_sql.run_lock import holder_id
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
-from spotilla_procountor.app.credentials import CredentialCipher
+from spotilla_procountor.app.credentials import ApiClient, CredentialCipher, CredentialsUnreadable
 from spotilla_procountor.app.gateways import GatewayFactory, base_url_for
 from spotilla_procountor.app.logs import run_context
 from spotilla_procountor.app.settings import Settings
@@ -48,6 +48,17 @@ class SanityLimits:
 
 class TenantNotConfigured(LookupError):
     """The organization has not switched the integration on."""
+
+
+class NoApiClient(TenantNotConfigured):
+    """Neither the organization's own API client nor the service's (CLIENT_ID / CLIENT_SECRET) is there."""
+
+    def __init__(self, organization_id: int) -> None:
+        super().__init__(
+            f"organization {organization_id} has no Procountor API client: set SPOTILLA_PROCOUNTOR_CLIENT_ID and "
+            "SPOTILLA_PROCOUNTOR_CLIENT_SECRET (or their _FILE settings) to the integration's client, or give the "
+            f"organization its own with `tenants enable {organization_id} --client-id … --client-secret-file …`"
+        )
 
 
 class TenantRefused(ValueError):
@@ -86,8 +97,10 @@ _SETTINGS_COMPARED = ("policy", "environment", "client_id", "bank_account", "tas
 class TenantService:
     """Switches tenants on and off; credentials are verified with Procountor and stored encrypted.
 
-    A tenant is bound to the Procountor company its credentials log in to: credentials of another company are
-    refused unless the switch is confirmed, and one company serves one organization.
+    A tenant gives only its API key and uses the service's API client (`service_client`), unless it has an API
+    client of its own (an override, stored with its secret encrypted). A tenant is bound to the Procountor company
+    its credentials log in to: credentials of another company are refused unless the switch is confirmed, and one
+    company serves one organization.
     """
 
     def __init__(
@@ -96,18 +109,21 @@ class TenantService:
         state,
         cipher: CredentialCipher,
         gateways: GatewayFactory,
+        service_client: ApiClient | None = None,
         today: Callable[[], date] = helsinki_today,
     ) -> None:
         self._state = state
         self._cipher = cipher
         self._gateways = gateways
+        self._service_client = service_client
         self._today = today
 
     def enable(
         self,
         organization_id: int,
-        credentials: Credentials,
+        api_key: str,
         *,
+        client: ApiClient | None = None,
         environment: str = "test",
         policy: TransferPolicy = TransferPolicy.ALL_COMPLETED,
         bank_account: str | None = None,
@@ -118,19 +134,21 @@ class TenantService:
     ) -> TenantConfig:
         """Verifies the credentials and learns their company, then stores them encrypted and switches the tenant on.
 
+        `api_key` is the organization's; `client` its own API client, if it has one instead of the service's.
         `tasks_completed_from` defaults to the start day stored before, or today (Helsinki) for a new tenant.
         A change of settings lets the items Procountor refused be tried again on the next run.
         """
         base_url_for(environment)  # a wrong environment is refused before anything is stored
         account = compact_iban(bank_account)
+        credentials = self._credentials_to_store(organization_id, api_key, client)
         existing = self._state.settings_row(organization_id)
         config = TenantConfig(
             organization_id=organization_id,
             enabled=True,
             policy=policy,
             environment=environment,
-            client_id=credentials.client_id,
-            client_secret_enc=self._cipher.encrypt(credentials.client_secret),
+            client_id=client.client_id if client else None,
+            client_secret_enc=self._cipher.encrypt(client.client_secret) if client else None,
             api_key_enc=self._cipher.encrypt(credentials.api_key),
             bank_account=account,
             created_at=existing.created_at if existing else None,
@@ -154,6 +172,16 @@ class TenantService:
         if existing is not None and self._changed(existing, config, credentials):
             self._state.requeue(organization_id)
         return config
+
+    def _credentials_to_store(self, organization_id: int, api_key: str, client: ApiClient | None) -> Credentials:
+        if not api_key.strip():
+            raise TenantRefused("the API key is empty; give the key the organization created in Procountor")
+        if client is not None and not (client.client_id.strip() and client.client_secret.strip()):
+            raise TenantRefused("the organization's own API client needs both a client id and a client secret")
+        chosen = client or self._service_client
+        if chosen is None:
+            raise NoApiClient(organization_id)
+        return Credentials(chosen.client_id, chosen.client_secret, api_key.strip())
 
     def _start_day(self, existing: TenantConfig | None, given: date | None) -> date | None:
         if given is not None:
@@ -226,7 +254,7 @@ class TenantService:
             return True
         try:
             return self.credentials(existing) != credentials
-        except (TenantNotConfigured, ValueError):
+        except (TenantNotConfigured, ValueError):  # unreadable credentials (ValueError) are replaced
             return True
 
     def retry(
@@ -244,11 +272,25 @@ class TenantService:
         return self._state.settings_rows()
 
     def credentials(self, config: TenantConfig) -> Credentials:
-        if not (config.client_id and config.client_secret_enc and config.api_key_enc):
-            raise TenantNotConfigured(f"organization {config.organization_id} has no Procountor credentials")
-        return Credentials(
-            config.client_id, self._cipher.decrypt(config.client_secret_enc), self._cipher.decrypt(config.api_key_enc)
-        )
+        """The tenant's API key with its own API client if it has one, else the service's.
+
+        Raises TenantNotConfigured (NoApiClient when there is no client to use), CredentialsUnreadable when the
+        configured keys cannot decrypt what is stored, MissingSecretKey or InvalidSecretKey for the keys themselves.
+        """
+        org = config.organization_id
+        if not config.api_key_enc:
+            raise TenantNotConfigured(f"organization {org} has no Procountor API key; use `tenants enable {org}`")
+        if config.client_id and not config.client_secret_enc:
+            raise TenantNotConfigured(f"organization {org}'s own API client has no secret; use `tenants enable {org}`")
+        try:
+            api_key = self._cipher.decrypt(config.api_key_enc)
+            if config.client_id and config.client_secret_enc:
+                return Credentials(config.client_id, self._cipher.decrypt(config.client_secret_enc), api_key)
+        except CredentialsUnreadable:
+            raise CredentialsUnreadable(_unreadable(org)) from None
+        if self._service_client is None:
+            raise NoApiClient(org)
+        return Credentials(self._service_client.client_id, self._service_client.client_secret, api_key)
 
     def config(self, organization_id: int) -> TenantConfig:
         """The tenant's stored configuration; a clear error when it never switched the integration on."""
@@ -259,6 +301,15 @@ class TenantService:
                 f"use `spotilla-procountor tenants enable {organization_id} …`"
             )
         return found
+
+
+def _unreadable(organization_id: int) -> str:
+    return (
+        f"the stored credentials of organization {organization_id} cannot be decrypted with any key in "
+        "SPOTILLA_PROCOUNTOR_SECRET_KEY (was the key replaced?): put the old key back after the new one, "
+        "comma-separated, and run `tenants rotate-key`, or switch the organization on again "
+        f"(`tenants enable {organization_id}`)"
+    )
 
 
 _STOPPED = "it stopped after the items under way, and the next run does the rest"
@@ -356,7 +407,7 @@ class SyncService:
     ) -> SyncReport:
         try:
             credentials = self._tenants.credentials(config)
-        except (TenantNotConfigured, ValueError) as exc:
+        except (TenantNotConfigured, ValueError) as exc:  # ValueError: unreadable credentials, an invalid key
             return SyncReport(
                 config.organization_id,
                 RunStatus.FAILED,
