@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from spotilla_procountor.app.container import Container, build_container
-from spotilla_procountor.app.credentials import MissingSecretKey, new_key
+from spotilla_procountor.app.credentials import InvalidSecretKey, MissingSecretKey, new_key
+from spotilla_procountor.app.key_rotation import rotate_keys
 from spotilla_procountor.app.logs import configure_logging
 from spotilla_procountor.app.render import (
     before_start_note,
@@ -181,6 +182,36 @@ def tenants_enable(
         f"Organization {organization} is switched on ({environment}, policy {POLICIES[policy]}{company}{since}, "
         f"{client})."
     )
+
+
+@tenants_app.command("rotate-key")
+def tenants_rotate_key() -> None:
+    """Re-encrypt every tenant's stored credentials with the newest (first) key in SPOTILLA_PROCOUNTOR_SECRET_KEY."""
+    container = _container()
+    try:
+        result = rotate_keys(container.state(), container.cipher())
+    except (MissingSecretKey, InvalidSecretKey) as exc:
+        raise _fail(str(exc)) from None
+    _console().print(
+        f"{len(result.rotated)} organization(s) re-encrypted with the newest key; "
+        f"{len(result.current)} already used it."
+    )
+    err = Console(stderr=True, soft_wrap=True)
+    if result.unreadable:
+        err.print(
+            f"[bold red]Not re-encrypted:[/] no key in SPOTILLA_PROCOUNTOR_SECRET_KEY decrypts the credentials of "
+            f"organization(s) {', '.join(map(str, result.unreadable))}; they were left as they are. Add the key "
+            "they were encrypted with (after the newest) and run this again, or switch them on again.",
+            highlight=False,
+        )
+    if result.busy:
+        err.print(
+            f"[bold red]Not re-encrypted:[/] organization(s) {', '.join(map(str, result.busy))} were switched on "
+            "again meanwhile; run this again.",
+            highlight=False,
+        )
+    if result.unreadable or result.busy:
+        raise typer.Exit(code=1)
 
 
 @tenants_app.command("disable")
