@@ -12,10 +12,12 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from spotilla_procountor.adapters.spotilla_sql.engine import missing_sqlite_file
 from spotilla_procountor.app.container import Container, build_container
 from spotilla_procountor.app.credentials import InvalidSecretKey, MissingSecretKey, new_key
 from spotilla_procountor.app.key_rotation import rotate_keys
 from spotilla_procountor.app.logs import configure_logging
+from spotilla_procountor.app.preflight import missing_database_message, preflight
 from spotilla_procountor.app.render import (
     before_start_note,
     held_back_table,
@@ -56,14 +58,18 @@ def _console() -> Console:
     return Console()
 
 
-def _container() -> Container:
-    """The container of the settings in the environment; settings that are wrong stop the command with one line."""
+def _container(*, create_database: bool = False) -> Container:
+    """The container of the settings in the environment; settings that are wrong, or a SQLite database file that
+    does not exist (SQLite would create it empty), stop the command with one line (`db upgrade` creates it)."""
     try:
         container = build_container()
     except ValidationError as exc:
         raise _fail(f"the settings are wrong: {settings_error(exc)}") from None
     settings = container.settings()
     configure_logging(settings.log_format, settings.log_level)
+    missing = missing_sqlite_file(settings.database_url)
+    if missing is not None and not create_database:
+        raise _fail(missing_database_message(missing))
     return container
 
 
@@ -78,7 +84,7 @@ def db_upgrade() -> None:
     """Create or upgrade the integration's tables (and Spotilla's, where they do not exist yet)."""
     from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
 
-    container = _container()
+    container = _container(create_database=True)
     upgrade_database(container.engine())
     _console().print(f"Database is up to date: {container.engine().url.render_as_string(hide_password=True)}")
 
@@ -308,6 +314,9 @@ def run() -> None:
     from spotilla_procountor.adapters.scheduler import TenantScheduler, serve_until_signalled
 
     container = _container()
+    problems = preflight(engine=container.engine(), cipher=container.cipher(), tenants=container.tenants())
+    if problems:
+        raise _fail(f"the service cannot start: {'; '.join(map(str, problems))}")
     service, tenants, settings = container.sync_service(), container.tenants(), container.settings()
     scheduler = TenantScheduler(
         sync_tenant=service.sync,
@@ -316,6 +325,25 @@ def run() -> None:
         concurrency=settings.tenant_concurrency,
     )
     serve_until_signalled(scheduler, service.stop)
+
+
+@app.command()
+def check() -> None:
+    """What `run` checks before it starts: the database and its schema, the secret key, and that every enabled
+    organization's credentials can be read and have an API client. Exit code 0 when all is well, 2 otherwise."""
+    container = _container()
+    problems = preflight(engine=container.engine(), cipher=container.cipher(), tenants=container.tenants())
+    console = Console(soft_wrap=True)
+    for problem in problems:
+        console.print(f"[bold red]✗[/] {problem}", highlight=False)
+    if problems:
+        raise typer.Exit(code=2)
+    enabled = sum(config.enabled for config in container.tenants().list())
+    console.print(
+        f"[bold green]✓[/] Ready to run: the database answers, its schema is current, and the credentials of "
+        f"{enabled} enabled organization(s) can be read.",
+        highlight=False,
+    )
 
 
 @app.command("demo-data")

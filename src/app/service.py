@@ -408,13 +408,7 @@ class SyncService:
         try:
             credentials = self._tenants.credentials(config)
         except (TenantNotConfigured, ValueError) as exc:  # ValueError: unreadable credentials, an invalid key
-            return SyncReport(
-                config.organization_id,
-                RunStatus.FAILED,
-                error=str(exc),
-                dry_run=dry_run,
-                failure=RunFailure.CREDENTIALS_UNREADABLE,
-            )
+            return self._unusable_credentials(config.organization_id, str(exc), dry_run=dry_run)
         options = SyncOptions(
             workers=self._settings.sync_workers,
             partner_pull_overlap=timedelta(seconds=self._settings.partner_pull_overlap_s),
@@ -434,6 +428,18 @@ class SyncService:
                 procountor=gateway, spotilla=self._spotilla, state=self._state, clock=self._clock, options=options
             )
             return cycle.run(config.organization_id, fence=fence, dry_run=dry_run)
+
+    def _unusable_credentials(self, organization_id: int, error: str, *, dry_run: bool) -> SyncReport:
+        """A run that cannot begin, for its credentials cannot be used: FAILED in the run log (so that `status` does
+        not go on showing the last good run) and logged at ERROR. A dry run records nothing."""
+        run_id = None
+        if not dry_run:
+            run_id = self._state.start_run(organization_id)
+            self._state.finish_run(run_id, RunStatus.FAILED, {}, error)
+        failure = RunFailure.CREDENTIALS_UNREADABLE
+        with run_context(organization_id=organization_id, run_id=run_id or 0):
+            log.error("run finished", extra={"status": str(RunStatus.FAILED), "failure": str(failure), "error": error})
+        return SyncReport(organization_id, RunStatus.FAILED, run_id, error=error, dry_run=dry_run, failure=failure)
 
     def sync_all(self) -> list[SyncReport]:
         """One cycle of every enabled tenant, up to `tenant_concurrency` at a time."""
