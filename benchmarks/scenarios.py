@@ -33,7 +33,6 @@ from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
 from spotilla_procountor.app.container import build_container
 from spotilla_procountor.app.credentials import new_key
 from spotilla_procountor.app.demo_data import DemoSize, generate_demo_data
-from spotilla_procountor.app.service import Credentials
 from spotilla_procountor.app.settings import Settings
 from spotilla_procountor.domain.state import EntityKind, RecordState
 from spotilla_procountor.domain.sync import SyncReport
@@ -43,7 +42,7 @@ MODES = ("concurrent", "sequential")
 PAGE = 200  # Procountor's page size and batch size
 ORG = 1
 TENANT_BASE = 1000
-CREDENTIALS = Credentials("demo-client", "demo-secret", "demo-api-key")  # the fake's published demo credentials
+CLIENT_ID, CLIENT_SECRET, API_KEY = "demo-client", "demo-secret", "demo-api-key"  # the fake's published demo ones
 IBAN = "FI4950009420028730"
 STEADY = {"tasks": 50, "customers": 20, "edited_partners": 20}
 TENANT_SIZE = DemoSize(customers=0, products=3, tasks=5, bad_customer_share=0.0)
@@ -162,6 +161,8 @@ class Bench:
         self.settings = Settings(
             database_url=url,
             secret_key=new_key(),
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
             procountor_adapter="http",
             rate_limit_per_s=options.rate_limit,
             log_level="WARNING",
@@ -199,7 +200,7 @@ class Bench:
         generate_demo_data(self.engine, organization_id=ORG, size=large_size(self.options.scale), seed=1)
         self.tenants.enable(
             ORG,
-            CREDENTIALS,
+            API_KEY,
             environment=self.fake.url,
             bank_account=IBAN,
             verify=False,
@@ -253,7 +254,7 @@ class Bench:
             generate_demo_data(self.engine, organization_id=org, size=TENANT_SIZE, seed=org)
             self.tenants.enable(
                 org,
-                CREDENTIALS,
+                API_KEY,
                 environment=self.fake.url,
                 bank_account=IBAN,
                 verify=False,

@@ -16,7 +16,7 @@ from hashlib import sha256
 from spotilla_procountor.adapters.smtp import LoggedMailer, SmtpMailer
 from spotilla_procountor.adapters.spotilla_sql.alert_store import SqlAlertStore
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
-from spotilla_procountor.app.credentials import CredentialCipher
+from spotilla_procountor.app.credentials import ApiClient, CredentialCipher
 from spotilla_procountor.app.logs import mask
 from spotilla_procountor.app.settings import Settings
 from spotilla_procountor.domain import alert_rules
@@ -43,15 +43,24 @@ _DID_ITS_WORK = (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
 _NOBODY = "no one to send it to: set ALERT_OPERATORS, or `spotilla-procountor tenants notify {org} --email ADDRESS`"
 
 
-def credentials_fingerprint(config: TenantConfig) -> str:
-    """A digest of where and with what the tenant logs in: its environment, client id and *encrypted* secrets.
+def credentials_fingerprint(config: TenantConfig, service_client: ApiClient | None = None) -> str:
+    """A digest of where and with what the tenant logs in: its environment, client, and *encrypted* secrets.
 
-    Nothing in clear goes into it. Storing the credentials again (`tenants enable`) changes it, even with the same
-    API key (the encryption is randomized), and so does a re-encryption with a new SECRET_KEY: either lets a
-    backed-off tenant try at once, which costs at most one extra try.
+    A tenant on the integration's own API client (no client of its own) logs in with CLIENT_ID / CLIENT_SECRET, so
+    they are part of it: an operator who fixes those lets a backed-off tenant try at once. Only a 64-bit digest of
+    everything together is stored, never a secret. Storing the credentials again (`tenants enable`) changes it,
+    even with the same API key (the encryption is randomized), and so does a re-encryption with a new SECRET_KEY:
+    either lets a backed-off tenant try at once, which costs at most one extra try.
     """
-    parts = (config.environment, config.client_id or "", config.client_secret_enc or "", config.api_key_enc or "")
+    client = (config.client_id, config.client_secret_enc or "") if config.client_id else _service_parts(service_client)
+    parts = (config.environment, *client, config.api_key_enc or "")
     return sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+def _service_parts(client: ApiClient | None) -> tuple[str, str]:
+    if client is None:
+        return "", ""
+    return client.client_id, sha256(client.client_secret.encode()).hexdigest()
 
 
 class RunAlerts:
@@ -69,7 +78,9 @@ class RunAlerts:
         operators: Sequence[str] = (),
         operators_get_all: bool = False,
         claim_lease: timedelta = timedelta(minutes=5),
+        service_client: ApiClient | None = None,
     ) -> None:
+        self._service_client = service_client
         self._store, self._state, self._mailer, self._cipher, self._clock = store, state, mailer, cipher, clock
         self._policy, self._operators, self._operators_get_all = policy, tuple(operators), operators_get_all
         self._claim_lease = claim_lease
@@ -97,7 +108,7 @@ class RunAlerts:
         return self._backoff_reason(config, self._store.streaks(config.organization_id).refusals)
 
     def _backoff_reason(self, config: TenantConfig, refusals: Refusals | None) -> str | None:
-        until = alert_rules.backoff_until(refusals, credentials_fingerprint(config), self._policy)
+        until = alert_rules.backoff_until(refusals, credentials_fingerprint(config, self._service_client), self._policy)
         if refusals is None or until is None or self._clock.now() >= until:
             return None
         return (
@@ -126,7 +137,9 @@ class RunAlerts:
     def _count(self, config: TenantConfig, report: SyncReport) -> RunStreaks:
         org = config.organization_id
         before = self._store.streaks(org)
-        after = alert_rules.streaks_after(before, report, credentials_fingerprint(config), self._clock.now())
+        after = alert_rules.streaks_after(
+            before, report, credentials_fingerprint(config, self._service_client), self._clock.now()
+        )
         if after != before:
             self._store.save_streaks(org, after)
         if after.refusals is not None and after.refusals != before.refusals:
@@ -218,6 +231,8 @@ class RunAlerts:
                 secrets.append(self._cipher.decrypt(encrypted))
             except Exception:  # noqa: S112 - unreadable with this key: then it cannot be in the text either
                 continue
+        if self._service_client is not None:
+            secrets.append(self._service_client.client_secret)
         subject, body = mail.subject, mail.body
         for secret in (s for s in secrets if len(s) >= 4):
             subject, body = subject.replace(secret, "***"), body.replace(secret, "***")
@@ -257,9 +272,19 @@ def alert_policy(settings: Settings) -> AlertPolicy:
     )
 
 
-def run_alerts(*, settings: Settings, store: SqlAlertStore, state, mailer: Mailer, cipher, clock: Clock) -> RunAlerts:
+def run_alerts(
+    *,
+    settings: Settings,
+    store: SqlAlertStore,
+    state,
+    mailer: Mailer,
+    cipher,
+    clock: Clock,
+    service_client: ApiClient | None = None,
+) -> RunAlerts:
     """The alerts as the settings ask for them."""
     return RunAlerts(
+        service_client=service_client,
         store=store,
         state=state,
         mailer=mailer,

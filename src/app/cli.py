@@ -5,16 +5,21 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
+from spotilla_procountor.adapters.spotilla_sql.engine import missing_sqlite_file
 from spotilla_procountor.app.container import Container, build_container
-from spotilla_procountor.app.credentials import MissingSecretKey, new_key
+from spotilla_procountor.app.credentials import InvalidSecretKey, MissingSecretKey, new_key
 from spotilla_procountor.app.email_addresses import normalized_addresses
+from spotilla_procountor.app.key_rotation import rotate_keys
 from spotilla_procountor.app.logs import configure_logging
 from spotilla_procountor.app.outcomes import SUCCESSFUL, ExitCode, sync_exit_code, tenant_health
+from spotilla_procountor.app.preflight import missing_database_message, preflight
 from spotilla_procountor.app.render import (
     before_start_note,
     held_back_table,
@@ -23,16 +28,26 @@ from spotilla_procountor.app.render import (
     split_before_start,
     tenants_table,
 )
-from spotilla_procountor.app.service import Credentials, SanityLimits, TenantNotConfigured
+from spotilla_procountor.app.secret_input import NOT_ON_THE_COMMAND_LINE, read_api_key, read_own_client
+from spotilla_procountor.app.service import NoApiClient, SanityLimits, TenantNotConfigured
+from spotilla_procountor.app.settings import settings_error
 from spotilla_procountor.domain.errors import IntegrationError
 from spotilla_procountor.domain.model import TransferPolicy
 from spotilla_procountor.domain.state import OPEN, EntityKind, RecordState, RunStatus
 
+# Plain tracebacks, never with local variables: those hold secrets (Typer's pretty ones could show them).
+PLAIN_TRACEBACKS = {"pretty_exceptions_enable": False, "pretty_exceptions_show_locals": False}
 app = typer.Typer(
-    no_args_is_help=True, help="Spotilla ↔ Procountor: completed work orders become Procountor sales invoices."
+    no_args_is_help=True,
+    help="Spotilla ↔ Procountor: completed work orders become Procountor sales invoices.",
+    **PLAIN_TRACEBACKS,
 )
-db_app = typer.Typer(no_args_is_help=True, help="The database: create or upgrade the integration's tables.")
-tenants_app = typer.Typer(no_args_is_help=True, help="Switch the integration on or off for an organization (tenant).")
+db_app = typer.Typer(
+    no_args_is_help=True, help="The database: create or upgrade the integration's tables.", **PLAIN_TRACEBACKS
+)
+tenants_app = typer.Typer(
+    no_args_is_help=True, help="Switch the integration on or off for an organization (tenant).", **PLAIN_TRACEBACKS
+)
 app.add_typer(db_app, name="db")
 app.add_typer(tenants_app, name="tenants")
 
@@ -45,15 +60,24 @@ def _console() -> Console:
     return Console()
 
 
-def _container() -> Container:
-    container = build_container()
+def _container(*, create_database: bool = False) -> Container:
+    """The container of the settings in the environment; settings that are wrong, or a SQLite database file that
+    does not exist (SQLite would create it empty), stop the command with one line (`db upgrade` creates it)."""
+    try:
+        container = build_container()
+    except ValidationError as exc:
+        raise _fail(f"the settings are wrong: {settings_error(exc)}") from None
     settings = container.settings()
     configure_logging(settings.log_format, settings.log_level)
+    missing = missing_sqlite_file(settings.database_url)
+    if missing is not None and not create_database:
+        raise _fail(missing_database_message(missing))
     return container
 
 
 def _fail(message: str) -> typer.Exit:
-    _console().print(f"[bold red]Error:[/] {message}")
+    """One line on standard error, and exit code 2 (a usage or configuration error)."""
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]Error:[/] {message}", highlight=False)
     return typer.Exit(code=2)
 
 
@@ -62,7 +86,7 @@ def db_upgrade() -> None:
     """Create or upgrade the integration's tables (and Spotilla's, where they do not exist yet)."""
     from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
 
-    container = _container()
+    container = _container(create_database=True)
     upgrade_database(container.engine())
     _console().print(f"Database is up to date: {container.engine().url.render_as_string(hide_password=True)}")
 
@@ -76,13 +100,25 @@ def keygen() -> None:
 @tenants_app.command("enable")
 def tenants_enable(
     organization: Annotated[int, typer.Argument(help="Spotilla organization id.")],
-    client_id: Annotated[str, typer.Option(help="The integration's Procountor client id.")],
-    client_secret: Annotated[
-        str, typer.Option(help="The integration's Procountor client secret.", prompt=True, hide_input=True)
-    ],
-    api_key: Annotated[
-        str, typer.Option(help="The API key the organization created in Procountor.", prompt=True, hide_input=True)
-    ],
+    api_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="A file holding the API key the organization created in Procountor. Without it the key is asked "
+            "for (hidden), or read from standard input when that is not a terminal."
+        ),
+    ] = None,
+    client_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Only for an organization with a Procountor API client of its own: its client id (with "
+            "--client-secret-file). Default: the integration's client, SPOTILLA_PROCOUNTOR_CLIENT_ID."
+        ),
+    ] = None,
+    client_secret_file: Annotated[
+        Path | None, typer.Option(help="With --client-id: a file holding that API client's secret.")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(hidden=True)] = None,  # refused: only to say how to give it
+    client_secret: Annotated[str | None, typer.Option(hidden=True)] = None,  # refused, likewise
     environment: Annotated[str, typer.Option(help="test, production, or a Procountor base URL.")] = "test",
     policy: Annotated[str, typer.Option(help="all | with-order-number: which completed tasks to invoice.")] = "all",
     bank_account: Annotated[
@@ -115,34 +151,75 @@ def tenants_enable(
         ),
     ] = False,
 ) -> None:
-    """Switch the integration on: checks the credentials and learns their Procountor company, then stores them."""
+    """Switch the integration on with the organization's API key: checks it with Procountor and learns the company,
+    then stores it encrypted. The key is asked for (hidden), read from standard input, or from --api-key-file."""
+    if api_key is not None or client_secret is not None:
+        raise _fail(NOT_ON_THE_COMMAND_LINE)
     if policy not in POLICIES:
         raise _fail(f"--policy must be one of {', '.join(POLICIES)}")
     start = tasks_completed_from.date() if tasks_completed_from is not None else None
+    container = _container()
+    try:  # what would refuse the key anyway is said before the key is asked for
+        container.cipher().check()
+        own_client = read_own_client(client_id, client_secret_file)
+        if own_client is None and container.service_client() is None:
+            raise NoApiClient(organization)
+        key = read_api_key(organization, api_key_file)
+    except (MissingSecretKey, TenantNotConfigured, ValueError) as exc:
+        raise _fail(str(exc)) from None
     try:
-        config = (
-            _container()
-            .tenants()
-            .enable(
-                organization,
-                Credentials(client_id, client_secret, api_key),
-                environment=environment,
-                policy=POLICIES[policy],
-                bank_account=bank_account,
-                tasks_completed_from=start,
-                switch_company=switch_company,
-                limits=SanityLimits(quantity_ceiling, invoice_total_ceiling, completion_skew_minutes),
-            )
+        config = container.tenants().enable(
+            organization,
+            key,
+            client=own_client,
+            environment=environment,
+            policy=POLICIES[policy],
+            bank_account=bank_account,
+            tasks_completed_from=start,
+            switch_company=switch_company,
+            limits=SanityLimits(quantity_ceiling, invoice_total_ceiling, completion_skew_minutes),
         )
     except MissingSecretKey as exc:
         raise _fail(str(exc)) from None
-    except (IntegrationError, ValueError) as exc:
+    except (IntegrationError, TenantNotConfigured, ValueError) as exc:
         raise _fail(f"the integration was not switched on: {exc}") from None
     company = f", Procountor company {config.company_name} ({config.company_business_id})" if config.company_id else ""
     since = f", tasks completed from {config.tasks_completed_from}" if config.tasks_completed_from else ""
+    client = f"its own API client {config.client_id}" if config.client_id else "the integration's API client"
     _console().print(
-        f"Organization {organization} is switched on ({environment}, policy {POLICIES[policy]}{company}{since})."
+        f"Organization {organization} is switched on ({environment}, policy {POLICIES[policy]}{company}{since}, "
+        f"{client})."
     )
+
+
+@tenants_app.command("rotate-key")
+def tenants_rotate_key() -> None:
+    """Re-encrypt every tenant's stored credentials with the newest (first) key in SPOTILLA_PROCOUNTOR_SECRET_KEY."""
+    container = _container()
+    try:
+        result = rotate_keys(container.state(), container.cipher())
+    except (MissingSecretKey, InvalidSecretKey) as exc:
+        raise _fail(str(exc)) from None
+    _console().print(
+        f"{len(result.rotated)} organization(s) re-encrypted with the newest key; "
+        f"{len(result.current)} already used it."
+    )
+    err = Console(stderr=True, soft_wrap=True)
+    if result.unreadable:
+        err.print(
+            f"[bold red]Not re-encrypted:[/] no key in SPOTILLA_PROCOUNTOR_SECRET_KEY decrypts the credentials of "
+            f"organization(s) {', '.join(map(str, result.unreadable))}; they were left as they are. Add the key "
+            "they were encrypted with (after the newest) and run this again, or switch them on again.",
+            highlight=False,
+        )
+    if result.busy:
+        err.print(
+            f"[bold red]Not re-encrypted:[/] organization(s) {', '.join(map(str, result.busy))} were switched on "
+            "again meanwhile; run this again.",
+            highlight=False,
+        )
+    if result.unreadable or result.busy:
+        raise typer.Exit(code=1)
 
 
 @tenants_app.command("disable")
@@ -318,6 +395,9 @@ def run() -> None:
     from spotilla_procountor.adapters.scheduler import TenantScheduler, serve_until_signalled
 
     container = _container()
+    problems = preflight(engine=container.engine(), cipher=container.cipher(), tenants=container.tenants())
+    if problems:
+        raise _fail(f"the service cannot start: {'; '.join(map(str, problems))}")
     service, tenants, settings = container.sync_service(), container.tenants(), container.settings()
     scheduler = TenantScheduler(
         sync_tenant=service.sync,
@@ -326,6 +406,25 @@ def run() -> None:
         concurrency=settings.tenant_concurrency,
     )
     serve_until_signalled(scheduler, service.stop)
+
+
+@app.command()
+def check() -> None:
+    """What `run` checks before it starts: the database and its schema, the secret key, and that every enabled
+    organization's credentials can be read and have an API client. Exit code 0 when all is well, 2 otherwise."""
+    container = _container()
+    problems = preflight(engine=container.engine(), cipher=container.cipher(), tenants=container.tenants())
+    console = Console(soft_wrap=True)
+    for problem in problems:
+        console.print(f"[bold red]✗[/] {problem}", highlight=False)
+    if problems:
+        raise typer.Exit(code=2)
+    enabled = sum(config.enabled for config in container.tenants().list())
+    console.print(
+        f"[bold green]✓[/] Ready to run: the database answers, its schema is current, and the credentials of "
+        f"{enabled} enabled organization(s) can be read.",
+        highlight=False,
+    )
 
 
 @app.command("demo-data")

@@ -11,7 +11,7 @@ from spotilla_procountor.adapters.spotilla_sql.engine import make_engine
 from spotilla_procountor.adapters.spotilla_sql.repository import SqlSpotillaRepository
 from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
 from spotilla_procountor.app.alerts import mailer_for, run_alerts
-from spotilla_procountor.app.credentials import CredentialCipher
+from spotilla_procountor.app.credentials import CredentialCipher, service_client
 from spotilla_procountor.app.gateways import GatewayFactory
 from spotilla_procountor.app.service import SyncService, TenantService
 from spotilla_procountor.app.settings import Settings
@@ -43,11 +43,20 @@ class Container(containers.DeclarativeContainer):
 
     alert_store = providers.Singleton(SqlAlertStore, engine, clock=clock)
     mailer = providers.Singleton(mailer_for, settings)
+    service_client = providers.Singleton(service_client, settings)
     alerts = providers.Singleton(
-        run_alerts, settings=settings, store=alert_store, state=state, mailer=mailer, cipher=cipher, clock=clock
+        run_alerts,
+        settings=settings,
+        store=alert_store,
+        state=state,
+        mailer=mailer,
+        cipher=cipher,
+        clock=clock,
+        service_client=service_client,
     )
-
-    tenants = providers.Factory(TenantService, state=state, cipher=cipher, gateways=gateways)
+    tenants = providers.Factory(
+        TenantService, state=state, cipher=cipher, gateways=gateways, service_client=service_client
+    )
     sync_service = providers.Singleton(
         SyncService,
         settings=settings,

@@ -16,7 +16,6 @@ from spotilla_procountor.app.container import build_container
 from spotilla_procountor.app.credentials import new_key
 from spotilla_procountor.app.demo_data import DemoSize, generate_demo_data
 from spotilla_procountor.app.render import FLOW_TITLES, FLOWS, print_report
-from spotilla_procountor.app.service import Credentials
 from spotilla_procountor.app.settings import Settings
 from spotilla_procountor.domain.procountor import Address, NewPartner
 from spotilla_procountor.domain.state import Event
@@ -24,7 +23,8 @@ from spotilla_procountor.domain.sync import SyncReport
 
 ORG = 1
 DEMO_IBAN = "FI4950009420028730"
-CREDENTIALS = Credentials("demo-client", "demo-secret", "demo-api-key")
+# The fake's published demo credentials: the integration's API client, and the API key of the demo organization.
+CLIENT_ID, CLIENT_SECRET, API_KEY = "demo-client", "demo-secret", "demo-api-key"
 
 
 def _cycle(console: Console, container, expected: dict[str, int]) -> SyncReport:
@@ -62,9 +62,15 @@ def _run(console: Console, folder: Path, procountor_url: str, fake: FakeProcount
     settings = Settings(
         database_url=f"sqlite:///{folder / 'spotilla.sqlite3'}",
         secret_key=new_key(),
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
         procountor_adapter="http",
         interval_minutes=30,
         _env_file=None,
+        # an operator's own secret files (in the environment) are not the demo's
+        secret_key_file=None,
+        client_id_file=None,
+        client_secret_file=None,
     )
     container = build_container(settings)
     _story(console, "Spotilla's database: an embedded SQLite file, with the integration's tables added.")
@@ -77,10 +83,11 @@ def _run(console: Console, folder: Path, procountor_url: str, fake: FakeProcount
     _story(console, f"Procountor: a fake Procountor company answering on {procountor_url}.")
     tenants = container.tenants()
     tenants.enable(
-        ORG, CREDENTIALS, environment=procountor_url, bank_account=DEMO_IBAN, tasks_completed_from=date(2000, 1, 1)
+        ORG, API_KEY, environment=procountor_url, bank_account=DEMO_IBAN, tasks_completed_from=date(2000, 1, 1)
     )
     console.print(
-        "  The organization's admin switched the integration on; the credentials were checked and stored encrypted."
+        "  The organization's admin created an API key in Procountor and switched the integration on with it; the key "
+        "was checked and stored encrypted."
     )
     gateway = container.gateways().gateway(environment=procountor_url, **_creds())
     with gateway:
@@ -120,11 +127,7 @@ def _run(console: Console, folder: Path, procountor_url: str, fake: FakeProcount
 
 
 def _creds() -> dict[str, str]:
-    return {
-        "client_id": CREDENTIALS.client_id,
-        "client_secret": CREDENTIALS.client_secret,
-        "api_key": CREDENTIALS.api_key,
-    }
+    return {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "api_key": API_KEY}
 
 
 def _conclude(console: Console, first: SyncReport, second: SyncReport, fake: FakeProcountor) -> int:

@@ -158,12 +158,12 @@ def before_start_note(records: list[Record], start: date | None) -> str:
 def tenants_table(configs: Iterable[TenantConfig], alert_emails: Mapping[int, Sequence[str]] | None = None) -> Table:
     """Tenants and their switches, and who gets their alert mails; never a secret."""
     table = Table(title="Tenants")
-    columns = ("Organization", "Enabled", "Policy", "Procountor", "Company", "Client id", "Credentials", "Tasks from")
+    columns = ("Organization", "Enabled", "Policy", "Procountor", "Company", "API client", "Credentials", "Tasks from")
     columns += ("Alerts to",) if alert_emails is not None else ()
     for name in columns:
         table.add_column(name)
     for c in configs:
-        stored = "stored encrypted" if c.client_secret_enc and c.api_key_enc else "missing"
+        stored = "stored encrypted" if c.api_key_enc and (c.client_secret_enc or not c.client_id) else "missing"
         company = f"{c.company_name} ({c.company_business_id})" if c.company_id is not None else "—"
         table.add_row(
             str(c.organization_id),
@@ -171,7 +171,7 @@ def tenants_table(configs: Iterable[TenantConfig], alert_emails: Mapping[int, Se
             c.policy,
             c.environment,
             company,
-            c.client_id or "—",
+            f"{c.client_id} (its own)" if c.client_id else "the integration's",
             stored,
             str(c.tasks_completed_from or "—"),
             *([", ".join(alert_emails.get(c.organization_id, ())) or "operators"] if alert_emails is not None else []),

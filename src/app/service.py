@@ -18,7 +18,7 @@ from spotilla_procountor.adapters.procountor_http.auth import Credentials  # in 
 from spotilla_procountor.adapters.spotilla_sql.run_lock import holder_id
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
 from spotilla_procountor.app.alerts import RunAlerts
-from spotilla_procountor.app.credentials import CredentialCipher
+from spotilla_procountor.app.credentials import ApiClient, CredentialCipher, CredentialsUnreadable
 from spotilla_procountor.app.gateways import GatewayFactory, base_url_for
 from spotilla_procountor.app.logs import run_context
 from spotilla_procountor.app.settings import Settings
@@ -49,6 +49,17 @@ class SanityLimits:
 
 class TenantNotConfigured(LookupError):
     """The organization has not switched the integration on."""
+
+
+class NoApiClient(TenantNotConfigured):
+    """Neither the organization's own API client nor the service's (CLIENT_ID / CLIENT_SECRET) is there."""
+
+    def __init__(self, organization_id: int) -> None:
+        super().__init__(
+            f"organization {organization_id} has no Procountor API client: set SPOTILLA_PROCOUNTOR_CLIENT_ID and "
+            "SPOTILLA_PROCOUNTOR_CLIENT_SECRET (or their _FILE settings) to the integration's client, or give the "
+            f"organization its own with `tenants enable {organization_id} --client-id … --client-secret-file …`"
+        )
 
 
 class TenantRefused(ValueError):
@@ -87,8 +98,10 @@ _SETTINGS_COMPARED = ("policy", "environment", "client_id", "bank_account", "tas
 class TenantService:
     """Switches tenants on and off; credentials are verified with Procountor and stored encrypted.
 
-    A tenant is bound to the Procountor company its credentials log in to: credentials of another company are
-    refused unless the switch is confirmed, and one company serves one organization.
+    A tenant gives only its API key and uses the service's API client (`service_client`), unless it has an API
+    client of its own (an override, stored with its secret encrypted). A tenant is bound to the Procountor company
+    its credentials log in to: credentials of another company are refused unless the switch is confirmed, and one
+    company serves one organization.
     """
 
     def __init__(
@@ -97,18 +110,21 @@ class TenantService:
         state,
         cipher: CredentialCipher,
         gateways: GatewayFactory,
+        service_client: ApiClient | None = None,
         today: Callable[[], date] = helsinki_today,
     ) -> None:
         self._state = state
         self._cipher = cipher
         self._gateways = gateways
+        self._service_client = service_client
         self._today = today
 
     def enable(
         self,
         organization_id: int,
-        credentials: Credentials,
+        api_key: str,
         *,
+        client: ApiClient | None = None,
         environment: str = "test",
         policy: TransferPolicy = TransferPolicy.ALL_COMPLETED,
         bank_account: str | None = None,
@@ -119,19 +135,21 @@ class TenantService:
     ) -> TenantConfig:
         """Verifies the credentials and learns their company, then stores them encrypted and switches the tenant on.
 
+        `api_key` is the organization's; `client` its own API client, if it has one instead of the service's.
         `tasks_completed_from` defaults to the start day stored before, or today (Helsinki) for a new tenant.
         A change of settings lets the items Procountor refused be tried again on the next run.
         """
         base_url_for(environment)  # a wrong environment is refused before anything is stored
         account = compact_iban(bank_account)
+        credentials = self._credentials_to_store(organization_id, api_key, client)
         existing = self._state.settings_row(organization_id)
         config = TenantConfig(
             organization_id=organization_id,
             enabled=True,
             policy=policy,
             environment=environment,
-            client_id=credentials.client_id,
-            client_secret_enc=self._cipher.encrypt(credentials.client_secret),
+            client_id=client.client_id if client else None,
+            client_secret_enc=self._cipher.encrypt(client.client_secret) if client else None,
             api_key_enc=self._cipher.encrypt(credentials.api_key),
             bank_account=account,
             created_at=existing.created_at if existing else None,
@@ -155,6 +173,16 @@ class TenantService:
         if existing is not None and self._changed(existing, config, credentials):
             self._state.requeue(organization_id)
         return config
+
+    def _credentials_to_store(self, organization_id: int, api_key: str, client: ApiClient | None) -> Credentials:
+        if not api_key.strip():
+            raise TenantRefused("the API key is empty; give the key the organization created in Procountor")
+        if client is not None and not (client.client_id.strip() and client.client_secret.strip()):
+            raise TenantRefused("the organization's own API client needs both a client id and a client secret")
+        chosen = client or self._service_client
+        if chosen is None:
+            raise NoApiClient(organization_id)
+        return Credentials(chosen.client_id, chosen.client_secret, api_key.strip())
 
     def _start_day(self, existing: TenantConfig | None, given: date | None) -> date | None:
         if given is not None:
@@ -227,7 +255,7 @@ class TenantService:
             return True
         try:
             return self.credentials(existing) != credentials
-        except (TenantNotConfigured, ValueError):
+        except (TenantNotConfigured, ValueError):  # unreadable credentials (ValueError) are replaced
             return True
 
     def retry(
@@ -245,11 +273,25 @@ class TenantService:
         return self._state.settings_rows()
 
     def credentials(self, config: TenantConfig) -> Credentials:
-        if not (config.client_id and config.client_secret_enc and config.api_key_enc):
-            raise TenantNotConfigured(f"organization {config.organization_id} has no Procountor credentials")
-        return Credentials(
-            config.client_id, self._cipher.decrypt(config.client_secret_enc), self._cipher.decrypt(config.api_key_enc)
-        )
+        """The tenant's API key with its own API client if it has one, else the service's.
+
+        Raises TenantNotConfigured (NoApiClient when there is no client to use), CredentialsUnreadable when the
+        configured keys cannot decrypt what is stored, MissingSecretKey or InvalidSecretKey for the keys themselves.
+        """
+        org = config.organization_id
+        if not config.api_key_enc:
+            raise TenantNotConfigured(f"organization {org} has no Procountor API key; use `tenants enable {org}`")
+        if config.client_id and not config.client_secret_enc:
+            raise TenantNotConfigured(f"organization {org}'s own API client has no secret; use `tenants enable {org}`")
+        try:
+            api_key = self._cipher.decrypt(config.api_key_enc)
+            if config.client_id and config.client_secret_enc:
+                return Credentials(config.client_id, self._cipher.decrypt(config.client_secret_enc), api_key)
+        except CredentialsUnreadable:
+            raise CredentialsUnreadable(_unreadable(org)) from None
+        if self._service_client is None:
+            raise NoApiClient(org)
+        return Credentials(self._service_client.client_id, self._service_client.client_secret, api_key)
 
     def config(self, organization_id: int) -> TenantConfig:
         """The tenant's stored configuration; a clear error when it never switched the integration on."""
@@ -260,6 +302,15 @@ class TenantService:
                 f"use `spotilla-procountor tenants enable {organization_id} …`"
             )
         return found
+
+
+def _unreadable(organization_id: int) -> str:
+    return (
+        f"the stored credentials of organization {organization_id} cannot be decrypted with any key in "
+        "SPOTILLA_PROCOUNTOR_SECRET_KEY (was the key replaced?): put the old key back after the new one, "
+        "comma-separated, and run `tenants rotate-key`, or switch the organization on again "
+        f"(`tenants enable {organization_id}`)"
+    )
 
 
 _STOPPED = "it stopped after the items under way, and the next run does the rest"
@@ -365,14 +416,8 @@ class SyncService:
     ) -> SyncReport:
         try:
             credentials = self._tenants.credentials(config)
-        except (TenantNotConfigured, ValueError) as exc:
-            return SyncReport(
-                config.organization_id,
-                RunStatus.FAILED,
-                error=str(exc),
-                dry_run=dry_run,
-                failure=RunFailure.CREDENTIALS_UNREADABLE,
-            )
+        except (TenantNotConfigured, ValueError) as exc:  # ValueError: unreadable credentials, an invalid key
+            return self._unusable_credentials(config.organization_id, str(exc), dry_run=dry_run)
         options = SyncOptions(
             workers=self._settings.sync_workers,
             partner_pull_overlap=timedelta(seconds=self._settings.partner_pull_overlap_s),
@@ -392,6 +437,18 @@ class SyncService:
                 procountor=gateway, spotilla=self._spotilla, state=self._state, clock=self._clock, options=options
             )
             return cycle.run(config.organization_id, fence=fence, dry_run=dry_run)
+
+    def _unusable_credentials(self, organization_id: int, error: str, *, dry_run: bool) -> SyncReport:
+        """A run that cannot begin, for its credentials cannot be used: FAILED in the run log (so that `status` does
+        not go on showing the last good run) and logged at ERROR. A dry run records nothing."""
+        run_id = None
+        if not dry_run:
+            run_id = self._state.start_run(organization_id)
+            self._state.finish_run(run_id, RunStatus.FAILED, {}, error)
+        failure = RunFailure.CREDENTIALS_UNREADABLE
+        with run_context(organization_id=organization_id, run_id=run_id or 0):
+            log.error("run finished", extra={"status": str(RunStatus.FAILED), "failure": str(failure), "error": error})
+        return SyncReport(organization_id, RunStatus.FAILED, run_id, error=error, dry_run=dry_run, failure=failure)
 
     def sync_all(self) -> list[SyncReport]:
         """One cycle of every enabled tenant, up to `tenant_concurrency` at a time."""

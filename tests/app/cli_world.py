@@ -26,6 +26,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     database = tmp_path / "spotilla.sqlite3"
     monkeypatch.setenv("SPOTILLA_PROCOUNTOR_DATABASE_URL", f"sqlite:///{database}")
     monkeypatch.setenv("SPOTILLA_PROCOUNTOR_SECRET_KEY", new_key())
+    monkeypatch.setenv("SPOTILLA_PROCOUNTOR_CLIENT_ID", "cli-client")  # the integration's own API client
+    (tmp_path / "client-secret").write_text(SECRET + "\n")
+    monkeypatch.setenv("SPOTILLA_PROCOUNTOR_CLIENT_SECRET_FILE", str(tmp_path / "client-secret"))
     monkeypatch.setenv("COLUMNS", "200")  # tables are not folded, so words can be looked for
     monkeypatch.chdir(tmp_path)  # no stray .env is read
     return database

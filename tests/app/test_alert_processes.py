@@ -34,6 +34,8 @@ def _env(world: World) -> dict[str, str]:
         "COLUMNS": "250",
         "SPOTILLA_PROCOUNTOR_DATABASE_URL": settings.database_url,
         "SPOTILLA_PROCOUNTOR_SECRET_KEY": settings.secret_key.get_secret_value(),  # type: ignore[union-attr]
+        "SPOTILLA_PROCOUNTOR_CLIENT_ID": settings.client_id or "",
+        "SPOTILLA_PROCOUNTOR_CLIENT_SECRET": settings.client_secret.get_secret_value(),  # type: ignore[union-attr]
         "SPOTILLA_PROCOUNTOR_SMTP_HOST": "127.0.0.1",
         "SPOTILLA_PROCOUNTOR_SMTP_PORT": str(world.sink.port),
         "SPOTILLA_PROCOUNTOR_SMTP_TLS": "none",

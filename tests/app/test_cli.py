@@ -24,12 +24,20 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def enable(url: str, secret: str = SECRET) -> tuple[int, str]:
+def enable(url: str, api_key: str = API_KEY, *extra: str, org: int = 1) -> tuple[int, str]:
+    key_file = Path(f"api-key-{org}")  # in the test's own directory (the fixture `env` goes there)
+    key_file.write_text(api_key + "\n")
     return invoke(
-        "tenants", "enable", "1", "--client-id", "cli-client", "--client-secret", secret,
-        "--api-key", API_KEY, "--environment", url, "--bank-account", "FI4950009420028730",
-        "--tasks-completed-from", "2000-01-01",
+        "tenants", "enable", str(org), "--api-key-file", str(key_file), "--environment", url,
+        "--bank-account", "FI4950009420028730", "--tasks-completed-from", "2000-01-01", *extra,
     )  # fmt: skip
+
+
+def stored_settings(database: Path) -> list[tuple]:
+    with sqlite3.connect(database) as conn:
+        return conn.execute(
+            "SELECT organization_id, client_id, client_secret_enc, api_key_enc FROM procountor_settings"
+        ).fetchall()
 
 
 def seeded(database: Path) -> None:
@@ -52,18 +60,20 @@ def secret_forms(*secrets: str) -> list[str]:
 
 def test_wrong_credentials_are_refused_plainly_and_nothing_is_stored(env: Path, procountor) -> None:
     seeded(env)
-    code, output = enable(procountor[1], secret="not-the-secret")
+    code, output = enable(procountor[1], api_key="not-the-api-key")
     assert code == 2
     assert "not switched on" in output and "refused" in output.lower()
-    assert "not-the-secret" not in output
-    assert "cli-client" not in all_text_in(env)
+    assert "not-the-api-key" not in output
+    assert stored_settings(env) == []
 
 
 def test_secrets_never_appear_in_clear_in_output_or_database(env: Path, procountor) -> None:
     seeded(env)
     outputs = [enable(procountor[1])[1], invoke("tenants", "list")[1], invoke("sync")[1], invoke("status")[1]]
     stored = all_text_in(env)
-    assert "cli-client" in stored  # the tenant really is stored
+    [(org, own_client_id, own_secret, api_key_enc)] = stored_settings(env)
+    assert (org, own_client_id, own_secret) == (1, None, None)  # the integration's client: not stored per tenant
+    assert api_key_enc  # the tenant really is stored
     for form in secret_forms(SECRET, API_KEY):
         assert form not in stored
         assert all(form not in out for out in outputs)
@@ -111,21 +121,20 @@ def test_demo_tells_the_story_and_exits_zero(tmp_path: Path) -> None:
     assert "created 0 new objects" in text
 
 
-def test_each_tenants_data_goes_only_to_its_own_procountor(env: Path) -> None:
+def test_each_tenants_data_goes_only_to_its_own_procountor(env: Path, tmp_path: Path) -> None:
+    """Organization 1 uses the integration's API client, organization 2 an API client of its own."""
     companies = {
-        org: FakeProcountor(client_id=f"client-{org}", client_secret=f"secret-{org}", api_key=f"key-{org}")
-        for org in (1, 2)
+        1: FakeProcountor(client_id="cli-client", client_secret=SECRET, api_key="key-1"),
+        2: FakeProcountor(client_id="own-client-2", client_secret="own-secret-2", api_key="key-2"),
     }
+    (tmp_path / "own-secret").write_text("own-secret-2")
+    own_client = ("--client-id", "own-client-2", "--client-secret-file", str(tmp_path / "own-secret"))
     assert invoke("db", "upgrade")[0] == 0
     with companies[1].serve() as first, companies[2].serve() as second:
-        for org, served in ((1, first), (2, second)):
+        for org, served, extra in ((1, first, ()), (2, second, own_client)):
             args = ["--organization", str(org), "--customers", "8", "--tasks", "12", "--seed", str(org)]
             assert invoke("demo-data", *args)[0] == 0
-            enabled = invoke(
-                "tenants", "enable", str(org), "--client-id", f"client-{org}", "--client-secret", f"secret-{org}",
-                "--api-key", f"key-{org}", "--environment", served.url, "--bank-account", "FI4950009420028730",
-                "--tasks-completed-from", "2000-01-01",
-            )  # fmt: skip
+            enabled = enable(served.url, f"key-{org}", *extra, org=org)
             assert enabled[0] == 0, enabled[1]
         code, output = invoke("sync")
     assert code == 0, output

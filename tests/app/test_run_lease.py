@@ -15,7 +15,6 @@ from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
 from spotilla_procountor.app.container import build_container
 from spotilla_procountor.app.credentials import new_key
 from spotilla_procountor.app.demo_data import DemoSize, generate_demo_data
-from spotilla_procountor.app.service import Credentials
 from spotilla_procountor.app.settings import Settings
 from spotilla_procountor.domain.errors import RepositoryError
 from spotilla_procountor.domain.state import RunStatus
@@ -28,6 +27,8 @@ def test_a_run_longer_than_its_lease_keeps_the_lock_until_it_ends(tmp_path: Path
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'spotilla.sqlite3'}",
         secret_key=new_key(),
+        client_id="demo-client",
+        client_secret="demo-secret",
         lock_ttl_s=LEASE_S,
         sync_workers=1,
         _env_file=None,
@@ -39,7 +40,7 @@ def test_a_run_longer_than_its_lease_keeps_the_lock_until_it_ends(tmp_path: Path
     with fake.serve() as served:
         container.tenants().enable(
             1,
-            Credentials("demo-client", "demo-secret", "demo-api-key"),
+            "demo-api-key",
             environment=served.url,
             bank_account="FI4950009420028730",
             tasks_completed_from=date(2000, 1, 1),

@@ -90,7 +90,14 @@ def service(tmp_path: Path) -> Iterator[Service]:
     with postgres_engine() as engine, fake.serve() as served:
         upgrade_database(engine)
         url = engine.url.render_as_string(hide_password=False)
-        settings = Settings(database_url=url, secret_key=new_key(), interval_minutes=0.05, _env_file=None)
+        settings = Settings(
+            database_url=url,
+            secret_key=new_key(),
+            client_id=CANARY.client_id,
+            client_secret=CANARY.client_secret,
+            interval_minutes=0.05,
+            _env_file=None,
+        )
         built = Service(
             engine,
             fake,
@@ -98,6 +105,8 @@ def service(tmp_path: Path) -> Iterator[Service]:
                 **os.environ,
                 "SPOTILLA_PROCOUNTOR_DATABASE_URL": url,
                 "SPOTILLA_PROCOUNTOR_SECRET_KEY": settings.secret_key.get_secret_value(),
+                "SPOTILLA_PROCOUNTOR_CLIENT_ID": CANARY.client_id,
+                "SPOTILLA_PROCOUNTOR_CLIENT_SECRET": CANARY.client_secret,
                 "SPOTILLA_PROCOUNTOR_INTERVAL_MINUTES": "0.05",  # a cycle every 3 s
                 "SPOTILLA_PROCOUNTOR_LOG_FORMAT": "json",
             },
@@ -107,7 +116,7 @@ def service(tmp_path: Path) -> Iterator[Service]:
         container = build_container(settings)
         container.tenants().enable(
             ORG,
-            CANARY,
+            CANARY.api_key,
             environment=served.url,
             bank_account="FI4950009420028730",
             tasks_completed_from=date(2000, 1, 1),

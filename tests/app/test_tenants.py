@@ -20,15 +20,16 @@ from spotilla_procountor.adapters.spotilla_sql.engine import make_engine
 from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
 from spotilla_procountor.adapters.spotilla_sql.repository import SqlSpotillaRepository
 from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
-from spotilla_procountor.app.credentials import CredentialCipher, new_key
+from spotilla_procountor.app.credentials import ApiClient, CredentialCipher, new_key, service_client
 from spotilla_procountor.app.gateways import GatewayFactory
-from spotilla_procountor.app.service import Credentials, SanityLimits, TenantRefused, TenantService, compact_iban
+from spotilla_procountor.app.service import SanityLimits, TenantRefused, TenantService, compact_iban
 from spotilla_procountor.app.settings import Settings
 from spotilla_procountor.domain.model import IntegrationSettings
 from spotilla_procountor.domain.state import EntityKind, Record, RecordState
 
 IBAN = "FI4950009420028730"
-DEMO = Credentials("demo-client", "demo-secret", "demo-api-key")
+SERVICE_CLIENT = ApiClient("demo-client", "demo-secret")  # the fake's published demo client and key
+DEMO = "demo-api-key"
 TODAY = date(2026, 12, 2)
 
 
@@ -54,9 +55,20 @@ def state(engine: Engine) -> SqlStateStore:
 
 @pytest.fixture
 def tenants(state: SqlStateStore, fake: FakeProcountor) -> TenantService:
-    settings = Settings(secret_key=new_key(), _env_file=None)
+    settings = Settings(
+        secret_key=new_key(),
+        client_id=SERVICE_CLIENT.client_id,
+        client_secret=SERVICE_CLIENT.client_secret,
+        _env_file=None,
+    )
     gateways = GatewayFactory(settings=settings, transport=fake.transport())
-    return TenantService(state=state, cipher=CredentialCipher(settings), gateways=gateways, today=lambda: TODAY)
+    return TenantService(
+        state=state,
+        cipher=CredentialCipher(settings),
+        gateways=gateways,
+        service_client=service_client(settings),
+        today=lambda: TODAY,
+    )
 
 
 def _refused_task(state: SqlStateStore, task_id: int = 501) -> None:

@@ -18,7 +18,7 @@ from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
 from spotilla_procountor.app.container import Container, build_container
 from spotilla_procountor.app.credentials import new_key
 from spotilla_procountor.app.demo_data import DemoSize, generate_demo_data
-from spotilla_procountor.app.service import Credentials, TenantNotConfigured
+from spotilla_procountor.app.service import TenantNotConfigured
 from spotilla_procountor.app.settings import Settings
 from spotilla_procountor.domain.state import EntityKind, RunStatus
 
@@ -28,6 +28,7 @@ pytestmark = pytest.mark.loopback
 scenarios("company_switch.feature")
 
 IBAN = "FI4950009420028730"
+CLIENT_ID, CLIENT_SECRET = "integration-client", "integration-secret"  # one API client; each company gives a key
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def backend() -> Iterator[SpotillaBackend]:
 class Company:
     fake: FakeProcountor
     server: RunningFake
-    credentials: Credentials
+    api_key: str
     requests_at_move: int | None = None
 
 
@@ -58,7 +59,7 @@ class Office:
         try:
             self.container.tenants().enable(
                 org,
-                found.credentials,
+                found.api_key,
                 environment=found.server.url,
                 bank_account=IBAN,
                 tasks_completed_from=date(2000, 1, 1),
@@ -70,7 +71,13 @@ class Office:
 
 @pytest.fixture
 def office(tmp_path: Path) -> Iterator[Office]:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'spotilla.sqlite3'}", secret_key=new_key(), _env_file=None)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'spotilla.sqlite3'}",
+        secret_key=new_key(),
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        _env_file=None,
+    )
     built = Office(build_container(settings))
     upgrade_database(built.container.engine())
     yield built
@@ -82,12 +89,10 @@ def office(tmp_path: Path) -> Iterator[Office]:
 @given(parsers.parse('Procountor companies "{first}" and "{second}"'))
 def _companies(office: Office, first: str, second: str) -> None:
     for number, name in enumerate((first, second), start=1):
-        secret = f"secret-{number}"
         fake = FakeProcountor(
-            client_id=f"client-{number}", client_secret=secret, api_key=f"key-{number}", company_name=name
+            client_id=CLIENT_ID, client_secret=CLIENT_SECRET, api_key=f"key-{number}", company_name=name
         )
-        credentials = Credentials(f"client-{number}", secret, f"key-{number}")
-        office.companies[name] = Company(fake, fake.serve(), credentials)
+        office.companies[name] = Company(fake, fake.serve(), f"key-{number}")
 
 
 @given(parsers.parse("organization {org:d} has completed work to invoice"))

@@ -333,11 +333,19 @@ def world(tmp_path: Path, *, database: str = "postgres", fake: FakeProcountor | 
         served = stack.enter_context(fake.serve())
         upgrade_database(engine)
         key = new_key()
-        settings = Settings(database_url=url, secret_key=key, _env_file=None)
+        settings = Settings(
+            database_url=url,
+            secret_key=key,
+            client_id=credentials.client_id,
+            client_secret=credentials.client_secret,
+            _env_file=None,
+        )
         env = {
             **os.environ,
             "SPOTILLA_PROCOUNTOR_DATABASE_URL": url,
             "SPOTILLA_PROCOUNTOR_SECRET_KEY": key,
+            "SPOTILLA_PROCOUNTOR_CLIENT_ID": credentials.client_id,
+            "SPOTILLA_PROCOUNTOR_CLIENT_SECRET": credentials.client_secret,
             "SPOTILLA_PROCOUNTOR_LOG_FORMAT": "json",
             "SPOTILLA_PROCOUNTOR_LOG_LEVEL": "DEBUG",
             "SPOTILLA_PROCOUNTOR_REQUEST_TIMEOUT_S": "5",
@@ -353,7 +361,7 @@ def world(tmp_path: Path, *, database: str = "postgres", fake: FakeProcountor | 
         container = build_container(settings)
         container.tenants().enable(
             built.org,
-            credentials,
+            credentials.api_key,
             environment=served.url,
             bank_account="FI4950009420028730",
             tasks_completed_from=date(2000, 1, 1),

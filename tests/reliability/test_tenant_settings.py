@@ -36,6 +36,7 @@ pytestmark = [pytest.mark.reliability, pytest.mark.loopback, pytest.mark.slow]
 IBAN = "FI4950009420028730"
 EARLY = "2000-01-01"
 HELSINKI = ZoneInfo("Europe/Helsinki")
+CLIENT_ID, CLIENT_SECRET = "integration-client", "integration-secret"  # the integration's one API client
 
 
 def _runs_read_the_tenant_rules(engine: Engine) -> None:
@@ -57,6 +58,8 @@ class Operator:
             **os.environ,
             "SPOTILLA_PROCOUNTOR_DATABASE_URL": url,
             "SPOTILLA_PROCOUNTOR_SECRET_KEY": new_key(),
+            "SPOTILLA_PROCOUNTOR_CLIENT_ID": CLIENT_ID,
+            "SPOTILLA_PROCOUNTOR_CLIENT_SECRET": CLIENT_SECRET,
             "SPOTILLA_PROCOUNTOR_LOG_LEVEL": "WARNING",
             "COLUMNS": "250",
         }
@@ -75,18 +78,19 @@ class Operator:
         return output
 
     def enable(self, org: int, company: Company, *extra: str) -> tuple[int, str]:
-        fake = company.fake.credentials
         return self(
-            "tenants", "enable", str(org), "--client-id", fake.client_id, "--client-secret", fake.client_secret,
-            "--api-key", fake.api_key, "--environment", company.url, *extra,
+            "tenants", "enable", str(org), "--api-key-file", str(company.api_key_file), "--environment", company.url,
+            *extra,
         )  # fmt: skip
 
 
 class Company:
-    """A fake Procountor company on loopback, reached with its own credentials."""
+    """A fake Procountor company on loopback: the integration's API client, and an API key of the company's own."""
 
-    def __init__(self, name: str) -> None:
-        self.fake = FakeProcountor(client_id=f"client-{name}", client_secret=f"secret-{name}", api_key=f"key-{name}")
+    def __init__(self, name: str, folder: Path) -> None:
+        self.fake = FakeProcountor(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, api_key=f"key-{name}")
+        self.api_key_file = folder / f"api-key-{name}"
+        self.api_key_file.write_text(f"key-{name}\n")
         self.server: RunningFake = self.fake.serve()
         self.url = self.server.url
 
@@ -117,8 +121,8 @@ def operator(database: Engine, tmp_path: Path) -> Operator:
 
 
 @pytest.fixture
-def companies() -> Iterator[dict[str, Company]]:
-    made = {name: Company(name) for name in ("test", "production")}
+def companies(tmp_path: Path) -> Iterator[dict[str, Company]]:
+    made = {name: Company(name, tmp_path) for name in ("test", "production")}
     yield made
     for company in made.values():
         company.server.close()
@@ -162,10 +166,9 @@ def test_switching_on_without_a_bank_account_or_with_a_wrong_one_is_refused(
 
 
 def _enable_args(company: Company, org: int = 1) -> tuple[str, ...]:
-    fake = company.fake.credentials
     return (
-        "tenants", "enable", str(org), "--client-id", fake.client_id, "--client-secret", fake.client_secret,
-        "--api-key", fake.api_key, "--environment", company.url, "--tasks-completed-from", EARLY,
+        "tenants", "enable", str(org), "--api-key-file", str(company.api_key_file), "--environment", company.url,
+        "--tasks-completed-from", EARLY,
     )  # fmt: skip
 
 

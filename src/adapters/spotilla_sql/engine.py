@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_CONNECT_TIMEOUT_S = 5  # libpq waits forever by default: a host that never answers would hang a start
 
 
 def make_engine(url: str | URL) -> Engine:
@@ -46,4 +48,23 @@ def _postgresql_engine(url: URL) -> Engine:
     # libpq `options` from the URL (e.g. a search_path) are kept; the time zone is added to them.
     options = " ".join(filter(None, [url.query.get("options"), "-c timezone=UTC"]))
     url = url.update_query_dict({"options": options})
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True)
+    connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args)
+
+
+def missing_sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite URL when it does not exist (SQLite would silently create it, empty); else None.
+
+    In-memory databases (`sqlite://`, `:memory:`, `mode=memory`) have no file and are never missing.
+    """
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):  # a URI filename (uri=true): file:path?mode=…
+        path, _, query = database.removeprefix("file:").partition("?")
+        if "mode=memory" in query or parsed.query.get("mode") == "memory" or not path:
+            return None
+        database = path
+    path = Path(database)
+    return None if path.exists() else path.absolute()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, MetaData
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, MetaData, inspect, text
 from sqlalchemy.engine import URL
 
 from spotilla_procountor.adapters.spotilla_sql.engine import make_engine
@@ -48,3 +50,29 @@ def upgrade_database(url_or_engine: str | URL | Engine) -> None:
     finally:
         if owns_engine:
             engine.dispose()
+
+
+@dataclass(frozen=True)
+class SchemaRevision:
+    """Where the database's schema is, against the newest migration this version ships."""
+
+    current: frozenset[str]
+    """Revisions recorded in the database; empty when it was never upgraded."""
+    head: frozenset[str]
+    known: frozenset[str]
+    """Every revision this version ships."""
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+def schema_revision(connection: Connection) -> SchemaRevision:
+    """Read with plain SQL, not Alembic's migration context, which logs as it starts."""
+    current: frozenset[str] = frozenset()
+    if inspect(connection).has_table(VERSION_TABLE):
+        query = text(f"SELECT version_num FROM {VERSION_TABLE}")  # noqa: S608 - a constant, not input
+        current = frozenset(connection.execute(query).scalars())
+    scripts = ScriptDirectory.from_config(alembic_config())
+    known = frozenset(script.revision for script in scripts.walk_revisions())
+    return SchemaRevision(current, frozenset(scripts.get_heads()), known)

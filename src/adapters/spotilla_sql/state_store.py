@@ -34,6 +34,7 @@ from spotilla_procountor.adapters.spotilla_sql.state_rows import event_of, recor
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import (
     TenantConfig,
     read_tenant_configs,
+    replace_secrets,
     write_tenant_config,
 )
 from spotilla_procountor.domain.errors import LockLost, RecordConflict
@@ -368,6 +369,13 @@ class SqlStateStore:
         """Inserts or overwrites a tenant's settings row (its `created_at` is kept)."""
         with translated_errors("saving tenant settings"), Session(self._engine) as session, session.begin():
             write_tenant_config(session, config, self._now())
+
+    def replace_secrets(
+        self, organization_id: int, old: tuple[str | None, str | None], new: tuple[str | None, str | None]
+    ) -> bool:
+        """A tenant's encrypted (client secret, API key) set to `new` if they are still `old`, in one transaction."""
+        with translated_errors("re-encrypting tenant credentials"), Session(self._engine) as session, session.begin():
+            return replace_secrets(session, organization_id, old, new)
 
     def _write(self, action: str, work: Callable[[Connection], object], fence: Fence | None = None) -> None:
         """Runs `work` in a transaction of its own (after checking `fence`, if given), or holds it for the end of the

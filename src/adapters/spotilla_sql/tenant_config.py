@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from spotilla_procountor.adapters.spotilla_sql._sql import upsert
@@ -77,6 +77,25 @@ def write_tenant_config(session: Session, config: TenantConfig, now: datetime) -
     row["policy"] = TransferPolicy(config.policy).value
     row |= {"organization_id": config.organization_id, "created_at": config.created_at or now, "updated_at": now}
     upsert(session.connection(), SettingsRow, [row], keys=["organization_id"], keep_on_update=["created_at"])
+
+
+def replace_secrets(
+    session: Session, organization_id: int, old: tuple[str | None, str | None], new: tuple[str | None, str | None]
+) -> bool:
+    """Sets (client_secret_enc, api_key_enc) to `new` only if they still are `old`; whether it did.
+
+    For re-encrypting under another key: a tenant switched on again meanwhile keeps its new credentials.
+    """
+    same = (
+        SettingsRow.client_secret_enc.is_not_distinct_from(old[0]),
+        SettingsRow.api_key_enc.is_not_distinct_from(old[1]),
+    )
+    statement = (
+        update(SettingsRow)
+        .where(SettingsRow.organization_id == organization_id, *same)
+        .values(client_secret_enc=new[0], api_key_enc=new[1])
+    )
+    return session.execute(statement).rowcount == 1
 
 
 def _config(row: SettingsRow) -> TenantConfig:
