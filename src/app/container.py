@@ -9,6 +9,7 @@ from spotilla_procountor.adapters.procountor_fake import FakeProcountor
 from spotilla_procountor.adapters.spotilla_sql.engine import make_engine
 from spotilla_procountor.adapters.spotilla_sql.repository import SqlSpotillaRepository
 from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
+from spotilla_procountor.adapters.web.metrics import ServiceMetrics
 from spotilla_procountor.app.credentials import CredentialCipher
 from spotilla_procountor.app.gateways import GatewayFactory
 from spotilla_procountor.app.service import SyncService, TenantService
@@ -37,11 +38,19 @@ class Container(containers.DeclarativeContainer):
         http=providers.Object(None),
         fake=providers.Singleton(_in_process_transport, fake_procountor),
     )
-    gateways = providers.Singleton(GatewayFactory, settings=settings, transport=procountor_transport)
+    metrics = providers.Singleton(ServiceMetrics)  # its own Prometheus registry, served by `run`
+    gateways = providers.Singleton(GatewayFactory, settings=settings, transport=procountor_transport, observer=metrics)
 
     tenants = providers.Factory(TenantService, state=state, cipher=cipher, gateways=gateways)
     sync_service = providers.Singleton(
-        SyncService, settings=settings, spotilla=spotilla, state=state, clock=clock, gateways=gateways, tenants=tenants
+        SyncService,
+        settings=settings,
+        spotilla=spotilla,
+        state=state,
+        clock=clock,
+        gateways=gateways,
+        tenants=tenants,
+        observer=metrics,
     )
 
 

@@ -20,6 +20,7 @@ from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
 from spotilla_procountor.app.credentials import CredentialCipher
 from spotilla_procountor.app.gateways import GatewayFactory, base_url_for
 from spotilla_procountor.app.logs import run_context
+from spotilla_procountor.app.observers import RunObserver
 from spotilla_procountor.app.settings import Settings
 from spotilla_procountor.domain.concurrency import StopRequest
 from spotilla_procountor.domain.errors import IntegrationError
@@ -323,8 +324,10 @@ class SyncService:
         gateways: GatewayFactory,
         tenants: TenantService,
         stop: threading.Event | None = None,
+        observer: RunObserver | None = None,
     ) -> None:
         self._settings = settings
+        self._observer = observer
         self._spotilla = spotilla
         self._state = state
         self._clock = clock
@@ -335,6 +338,16 @@ class SyncService:
 
     def sync(self, organization_id: int, *, dry_run: bool = False) -> SyncReport:
         """One cycle of one tenant; skipped (not queued) when another process is running it."""
+        if self._observer is None or dry_run:
+            return self._sync(organization_id, dry_run=dry_run)
+        started, report = time.monotonic(), SyncReport(organization_id, RunStatus.FAILED)  # if it raises
+        try:
+            report = self._sync(organization_id, dry_run=False)
+            return report
+        finally:
+            self._observer.run_finished(report, time.monotonic() - started)
+
+    def _sync(self, organization_id: int, *, dry_run: bool) -> SyncReport:
         config = self._tenants.config(organization_id)
         if not config.enabled:
             return SyncReport(organization_id, RunStatus.SKIPPED, error="the integration is switched off")
