@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -29,6 +29,9 @@ class ServiceMetrics:
     """
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        # No `_created` twin of every counter and histogram series: it would double what Prometheus stores, and the
+        # alerts use increase() and rate(), which do not need it. (prometheus-client's switch is process-wide.)
+        disable_created_metrics()
         self.registry = registry or CollectorRegistry()
         self._runs = Counter(
             PREFIX + "runs",
