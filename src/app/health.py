@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -70,6 +70,8 @@ class ServiceHealth:
         self._now = now
         self._timeout_s = timeout_s
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="health")
+        self._pending: dict[str, Future] = {}
+        self._lock = threading.Lock()
 
     def reasons(self) -> list[str]:
         """Why the service is not ready; empty when it is (one statement)."""
@@ -97,7 +99,12 @@ class ServiceHealth:
         )
 
     def _read(self, query: Callable[[], T]) -> tuple[T | None, str | None]:
-        future = self._pool.submit(query)
+        """The query's answer, or why there is none. While a read of the same query still hangs, later probes wait
+        for that one instead of queueing more behind it (which would all run at once when the database is back)."""
+        with self._lock:
+            future = self._pending.get(query.__name__)
+            if future is None or future.done():
+                future = self._pending[query.__name__] = self._pool.submit(query)
         try:
             return future.result(timeout=self._timeout_s), None
         except FutureTimeout:

@@ -55,3 +55,12 @@ def test_a_port_already_in_use_is_refused_at_start_with_a_sentence_naming_it() -
 def test_an_address_that_is_not_this_machine_s_is_refused_at_start(host: str, words: str) -> None:
     with pytest.raises(PortUnavailable, match=words):
         BackgroundServer(_app(), host=host, port=0).start()
+
+
+def test_localhost_is_served_on_ipv4_where_probes_and_people_look() -> None:
+    server = BackgroundServer(_app(), host="localhost", port=0)
+    server.start()
+    try:
+        assert httpx.get(f"http://127.0.0.1:{server.port}/healthz", timeout=5).status_code == 200
+    finally:
+        server.stop()

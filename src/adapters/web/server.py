@@ -76,11 +76,11 @@ class BackgroundServer:
 
 def _bind(host: str, port: int) -> socket.socket:
     try:
-        family, kind, proto, _name, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError) as exc:
         raise PortUnavailable(f"HTTP_HOST {host!r} is not an address of this machine ({exc})") from None
+    # `localhost` may resolve to ::1 first; 127.0.0.1 is what people and probes try, so IPv4 goes first.
+    family, kind, proto, _name, address = min(found, key=lambda info: info[0] != socket.AF_INET)
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart need not wait out TIME_WAIT
