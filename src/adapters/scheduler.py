@@ -1,7 +1,8 @@
 """The embedded scheduler: every enabled tenant every interval, 24/7, with APScheduler.
 
 Within a process a tenant's job has max_instances=1, so its runs never overlap; across processes the
-tenant's run lock (in the database) does the same. Missed ticks coalesce into one run.
+tenant's run lock (in the database) does the same. Missed ticks coalesce into one run. The scheduler keeps, in
+memory, when it last looked at the tenant list and each tenant's attempts: readiness and metrics read them.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -18,6 +20,35 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 log = logging.getLogger("spotilla_procountor.scheduler")
 REFRESH_JOB = "refresh-tenants"
+REFRESH_EXECUTOR = "refresh"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TenantAttempts:
+    """What this process's scheduler did for one tenant: when it scheduled it, and its attempts to run it."""
+
+    scheduled_at: datetime
+    running_since: datetime | None = None
+    """When the attempt under way started; None when none is."""
+    last_finished_at: datetime | None = None
+    """When the newest attempt ended, however it ended (also SKIPPED: another process ran the tenant)."""
+    last_status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerHealth:
+    """A moment's view of the scheduler, for readiness."""
+
+    running: bool
+    started_at: datetime | None
+    refreshed_at: datetime | None
+    """When the scheduler last began to read the tenant list (every `refresh_seconds`)."""
+    refresh_seconds: float
+    tenants: Mapping[int, TenantAttempts]
 
 
 class TenantScheduler:
@@ -31,16 +62,29 @@ class TenantScheduler:
         interval_minutes: float,
         concurrency: int,
         refresh_seconds: float = 60,
+        now: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._sync_tenant = sync_tenant
         self._enabled_tenants = enabled_tenants
         self._interval = IntervalTrigger(seconds=interval_minutes * 60)
         self._refresh_seconds = refresh_seconds
+        self._now = now
         self._scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=concurrency)},
+            # The tenant list is read on a thread of its own: tenants' runs filling every worker must not hold up
+            # the tenants switched on meanwhile, nor make the scheduler look dead.
+            executors={
+                "default": ThreadPoolExecutor(max_workers=concurrency),
+                REFRESH_EXECUTOR: ThreadPoolExecutor(max_workers=1),
+            },
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
+        self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
+        self._stopping = False
+        self._started_at: datetime | None = None
+        self._refreshed_at: datetime | None = None
+        self._attempts: dict[int, TenantAttempts] = {}
 
     def start(self) -> None:
         """Starts the jobs; every tenant's first run is right away."""
@@ -49,31 +93,72 @@ class TenantScheduler:
             IntervalTrigger(seconds=self._refresh_seconds),
             id=REFRESH_JOB,
             next_run_time=datetime.now(UTC),
+            executor=REFRESH_EXECUTOR,
         )
+        self._started_at = self._now()
         self._scheduler.start()
 
     def refresh(self) -> None:
-        """Adds jobs for tenants switched on, removes those switched off."""
+        """Adds jobs for tenants switched on, removes those switched off; nothing once shutting down.
+
+        APScheduler's shutdown holds its job-store lock while it waits for running jobs, and a refresh needs that
+        lock (get_jobs, add_job): a refresh under way at shutdown would wait for it forever. So `shutdown()` lets
+        a refresh under way finish first, and later ones see the stop and do nothing.
+        """
+        with self._refreshing:
+            if self._stopping:
+                return
+            self._refreshed_at = self._now()  # before reading: a database that is away is not a dead scheduler
+            self._refresh()
+
+    def _refresh(self) -> None:
         wanted = {f"tenant-{org}": org for org in self._enabled_tenants()}
         existing = {job.id for job in self._scheduler.get_jobs() if job.id != REFRESH_JOB}
         for job_id in existing - wanted.keys():
             self._scheduler.remove_job(job_id)
+            with self._lock:
+                self._attempts.pop(int(job_id.removeprefix("tenant-")), None)
             log.info("tenant unscheduled", extra={"job": job_id})
         for job_id in wanted.keys() - existing:
             org = wanted[job_id]
+            with self._lock:
+                self._attempts[org] = TenantAttempts(scheduled_at=self._now())
             self._scheduler.add_job(
                 self._safe_sync, self._interval, args=[org], id=job_id, next_run_time=datetime.now(UTC)
             )
             log.info("tenant scheduled", extra={"organization_id": org})
 
     def _safe_sync(self, organization_id: int) -> None:
+        self._note(organization_id, running_since=self._now())
+        status = "CRASHED"
         try:
-            self._sync_tenant(organization_id)
+            status = str(getattr(self._sync_tenant(organization_id), "status", None))
         except Exception:  # one tenant's trouble must not kill its schedule
             log.exception("tenant run crashed", extra={"organization_id": organization_id})
+        finally:
+            self._note(organization_id, running_since=None, last_finished_at=self._now(), last_status=status)
+
+    def _note(self, organization_id: int, **changes: object) -> None:
+        with self._lock:
+            known = self._attempts.get(organization_id) or TenantAttempts(scheduled_at=self._now())
+            self._attempts[organization_id] = replace(known, **changes)  # type: ignore[arg-type]
+
+    def health(self) -> SchedulerHealth:
+        """Whether the scheduler runs, when it last read the tenant list, and each tenant's attempts."""
+        with self._lock:
+            attempts = dict(self._attempts)
+        return SchedulerHealth(
+            running=self._scheduler.running,
+            started_at=self._started_at,
+            refreshed_at=self._refreshed_at,
+            refresh_seconds=self._refresh_seconds,
+            tenants=attempts,
+        )
 
     def shutdown(self) -> None:
         """Waits for runs under way (they stop between items) and stops."""
+        with self._refreshing:
+            self._stopping = True
         self._scheduler.shutdown(wait=True)
 
 

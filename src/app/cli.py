@@ -391,8 +391,12 @@ def retry(
 
 @app.command()
 def run() -> None:
-    """Run the service: every enabled organization every interval, 24/7, until SIGTERM or Ctrl-C."""
+    """Run the service: every enabled organization every interval, 24/7, until SIGTERM or Ctrl-C.
+
+    Serves /healthz, /readyz and /metrics on HTTP_HOST:HTTP_PORT meanwhile.
+    """
     from spotilla_procountor.adapters.scheduler import TenantScheduler, serve_until_signalled
+    from spotilla_procountor.app.web import PortUnavailable, start_web_server
 
     container = _container()
     problems = preflight(engine=container.engine(), cipher=container.cipher(), tenants=container.tenants())
@@ -405,7 +409,15 @@ def run() -> None:
         interval_minutes=settings.interval_minutes,
         concurrency=settings.tenant_concurrency,
     )
-    serve_until_signalled(scheduler, service.stop)
+    try:  # health and metrics (HTTP_HOST:HTTP_PORT); a port in use stops the start: no running blind
+        web = start_web_server(container, scheduler)
+    except PortUnavailable as exc:
+        typer.echo(f"Error: cannot serve /healthz, /readyz and /metrics: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    try:
+        serve_until_signalled(scheduler, service.stop)
+    finally:  # after the runs under way have finished their items
+        web.stop()
 
 
 @app.command()

@@ -10,6 +10,7 @@ from spotilla_procountor.adapters.spotilla_sql.alert_store import SqlAlertStore
 from spotilla_procountor.adapters.spotilla_sql.engine import make_engine
 from spotilla_procountor.adapters.spotilla_sql.repository import SqlSpotillaRepository
 from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
+from spotilla_procountor.adapters.web.metrics import ServiceMetrics
 from spotilla_procountor.app.alerts import mailer_for, run_alerts
 from spotilla_procountor.app.credentials import CredentialCipher, service_client
 from spotilla_procountor.app.gateways import GatewayFactory
@@ -39,7 +40,8 @@ class Container(containers.DeclarativeContainer):
         http=providers.Object(None),
         fake=providers.Singleton(_in_process_transport, fake_procountor),
     )
-    gateways = providers.Singleton(GatewayFactory, settings=settings, transport=procountor_transport)
+    metrics = providers.Singleton(ServiceMetrics)  # its own Prometheus registry, served by `run`
+    gateways = providers.Singleton(GatewayFactory, settings=settings, transport=procountor_transport, observer=metrics)
 
     alert_store = providers.Singleton(SqlAlertStore, engine, clock=clock)
     mailer = providers.Singleton(mailer_for, settings)
@@ -66,6 +68,7 @@ class Container(containers.DeclarativeContainer):
         gateways=gateways,
         tenants=tenants,
         alerts=alerts,
+        observer=metrics,
     )
 
 

@@ -8,6 +8,7 @@ import threading
 import httpx
 
 from spotilla_procountor.adapters.procountor_http import HttpProcountorGateway, RateLimiter
+from spotilla_procountor.adapters.procountor_http.observer import ProcountorObserver
 from spotilla_procountor.app.settings import PROCOUNTOR_HOSTS, Settings
 
 FAKE_BASE_URL = "http://fake-procountor.invalid"
@@ -26,7 +27,8 @@ class GatewayFactory:
     """One gateway per tenant and run; gateways of the same API client share one rate limiter.
 
     Procountor's limit is per API client (client id), not per company: an integrator usually has one client
-    and a customer API key per tenant, so tenants with different API keys still share one limit.
+    and a customer API key per tenant, so tenants with different API keys still share one limit. An `observer`
+    (metrics) hears of every request, every 429 and every limiter made.
     """
 
     def __init__(
@@ -34,9 +36,11 @@ class GatewayFactory:
         *,
         settings: Settings,
         transport: httpx.BaseTransport | None = None,
+        observer: ProcountorObserver | None = None,
     ) -> None:
         self._settings = settings
         self._transport = transport
+        self._observer = observer
         self._limiters: dict[str, RateLimiter] = {}
         self._lock = threading.Lock()
 
@@ -45,9 +49,10 @@ class GatewayFactory:
         key = hashlib.sha256(f"{base_url}\0{client_id}".encode()).hexdigest()
         with self._lock:
             if key not in self._limiters:
-                self._limiters[key] = RateLimiter(
-                    self._settings.rate_limit_per_s, margin=self._settings.rate_limit_margin
-                )
+                limiter = RateLimiter(self._settings.rate_limit_per_s, margin=self._settings.rate_limit_margin)
+                self._limiters[key] = limiter
+                if self._observer is not None:
+                    self._observer.watch_rate_limiter(client_id=client_id, base_url=base_url, limiter=limiter)
             return self._limiters[key]
 
     def gateway(
@@ -72,6 +77,7 @@ class GatewayFactory:
             max_in_flight=self._settings.max_in_flight,
             timeout=self._settings.request_timeout_s,
             transport=self.transport(),
+            observer=self._observer,
         )
 
     def transport(self) -> httpx.BaseTransport | None:

@@ -21,6 +21,7 @@ from spotilla_procountor.app.alerts import RunAlerts
 from spotilla_procountor.app.credentials import ApiClient, CredentialCipher, CredentialsUnreadable
 from spotilla_procountor.app.gateways import GatewayFactory, base_url_for
 from spotilla_procountor.app.logs import run_context
+from spotilla_procountor.app.observers import RunObserver
 from spotilla_procountor.app.settings import Settings
 from spotilla_procountor.domain.concurrency import StopRequest
 from spotilla_procountor.domain.errors import IntegrationError
@@ -376,9 +377,11 @@ class SyncService:
         tenants: TenantService,
         stop: threading.Event | None = None,
         alerts: RunAlerts | None = None,
+        observer: RunObserver | None = None,
     ) -> None:
         self._settings = settings
         self._alerts = alerts
+        self._observer = observer
         self._spotilla = spotilla
         self._state = state
         self._clock = clock
@@ -389,6 +392,16 @@ class SyncService:
 
     def sync(self, organization_id: int, *, dry_run: bool = False) -> SyncReport:
         """One cycle of one tenant; skipped (not queued) when another process is running it."""
+        if self._observer is None or dry_run:
+            return self._sync(organization_id, dry_run=dry_run)
+        started, report = time.monotonic(), SyncReport(organization_id, RunStatus.FAILED)  # if it raises
+        try:
+            report = self._sync(organization_id, dry_run=False)
+            return report
+        finally:
+            self._observer.run_finished(report, time.monotonic() - started)
+
+    def _sync(self, organization_id: int, *, dry_run: bool) -> SyncReport:
         config = self._tenants.config(organization_id)
         if not config.enabled:
             return SyncReport(organization_id, RunStatus.SKIPPED, error="the integration is switched off")

@@ -101,6 +101,11 @@ class Settings(BaseSettings):
             )
         return self
 
+    http_host: str = Field(
+        "127.0.0.1", description="Address `run` serves /healthz, /readyz and /metrics on (0.0.0.0: every interface)."
+    )
+    http_port: int = Field(8080, ge=0, le=65535, description="Port of that server; 0 takes any free port (logged).")
+
     log_format: Literal["text", "json"] = Field(
         "text", description="`text` (key=value) for people, `json` for machines."
     )

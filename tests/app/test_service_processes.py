@@ -109,6 +109,7 @@ def service(tmp_path: Path) -> Iterator[Service]:
                 "SPOTILLA_PROCOUNTOR_CLIENT_SECRET": CANARY.client_secret,
                 "SPOTILLA_PROCOUNTOR_INTERVAL_MINUTES": "0.05",  # a cycle every 3 s
                 "SPOTILLA_PROCOUNTOR_LOG_FORMAT": "json",
+                "SPOTILLA_PROCOUNTOR_HTTP_PORT": "0",  # two processes on one host: a port each
             },
             tmp_path,
         )

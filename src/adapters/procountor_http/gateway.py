@@ -26,6 +26,7 @@ from spotilla_procountor.domain.procountor import (
 from . import codec, mapping, readers
 from .auth import FORM_CONTENT_TYPE, Credentials, Token, TokenManager, parse_token_answer
 from .errors import Verdict, error_for, token_error_for, verdict
+from .observer import ProcountorObserver
 from .ratelimit import RateLimiter
 from .retry import DEFAULT_RETRY, RetryPolicy
 from .transport import Exchange, network_transport, require_safe_url
@@ -70,6 +71,7 @@ class HttpProcountorGateway:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = _utc_now,
         monotonic: Callable[[], float] = time.monotonic,
+        observer: ProcountorObserver | None = None,
     ) -> None:
         require_safe_url(base_url, in_process=transport is not None)
         if max_in_flight < 1:
@@ -95,6 +97,7 @@ class HttpProcountorGateway:
             sleep=sleep,
             clock=clock,
             monotonic=monotonic,
+            observer=observer,
         )
         self._tokens = TokenManager(self._fetch_token, monotonic=monotonic)
 

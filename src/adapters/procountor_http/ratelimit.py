@@ -55,6 +55,11 @@ class RateLimiter:
         """The margin in force: the configured one plus what 429s have added."""
         return self.margin + self._added
 
+    def queue_s(self) -> float:
+        """Seconds a request asking for a turn now would wait for it: 0 while there is headroom."""
+        with self._lock:
+            return max(0.0, self._next_at - self._monotonic())
+
     def throttled(self) -> None:
         """Procountor answered 429: keep further under its limit from now on."""
         with self._lock:

@@ -23,6 +23,7 @@ from spotilla_procountor.domain.deadline import too_late_to_send
 from spotilla_procountor.domain.errors import NotSent, OutcomeUnknown, ProcountorError
 
 from .errors import Verdict, certainly_not_sent, error_for, transport_error, verdict
+from .observer import NO_ANSWER, ProcountorObserver, route_template
 from .ratelimit import RateLimiter
 from .retry import RetryPolicy, parse_retry_after
 
@@ -118,8 +119,11 @@ class Exchange:
         sleep: Callable[[float], None],
         clock: Callable[[], datetime],
         monotonic: Callable[[], float] = time.monotonic,
+        observer: ProcountorObserver | None = None,
     ) -> None:
         self._client = client
+        self._observer = observer
+        self._prefix = client.base_url.path.rstrip("/")
         self._limiter = limiter
         self._in_flight = threading.BoundedSemaphore(max_in_flight)
         self._policy = policy
@@ -149,6 +153,8 @@ class Exchange:
                 return response
             if response.status_code == 429:
                 self._limiter.throttled()
+                if self._observer is not None:
+                    self._observer.throttled()
                 log.warning(
                     "Procountor answered 429 to %s; now keeping %.0f %% under its rate limit",
                     what,
@@ -189,10 +195,16 @@ class Exchange:
                 response = self._client.send(request)
             except httpx.RequestError as exc:
                 log.debug("%s -> %s after %.0f ms", what, type(exc).__name__, self._elapsed_ms(started))
+                self._observe(request, NO_ANSWER)
                 raise
             log.debug("%s -> %d in %.0f ms", what, response.status_code, self._elapsed_ms(started))
+            self._observe(request, str(response.status_code))
             self.server_clock.observe(response.headers.get("Date"), self._monotonic())
             return response
+
+    def _observe(self, request: httpx.Request, status: str) -> None:
+        if self._observer is not None:
+            self._observer.answered(request.method, route_template(request.url.path, self._prefix), status)
 
     def _elapsed_ms(self, started: float) -> float:
         return (self._monotonic() - started) * 1000
