@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from spotilla_procountor.adapters.spotilla_sql.engine import missing_sqlite_file
 from spotilla_procountor.app.container import Container, build_container
@@ -19,7 +20,7 @@ from spotilla_procountor.app.email_addresses import normalized_addresses
 from spotilla_procountor.app.key_rotation import rotate_keys
 from spotilla_procountor.app.logs import configure_logging
 from spotilla_procountor.app.outcomes import SUCCESSFUL, ExitCode, sync_exit_code, tenant_health
-from spotilla_procountor.app.preflight import missing_database_message, preflight
+from spotilla_procountor.app.preflight import database_problem, missing_database_message, preflight
 from spotilla_procountor.app.render import (
     before_start_note,
     held_back_table,
@@ -60,7 +61,7 @@ def _console() -> Console:
     return Console()
 
 
-def _container(*, create_database: bool = False) -> Container:
+def _container(*, create_database: bool = False, preflight_follows: bool = False) -> Container:
     """The container of the settings in the environment; settings that are wrong, or a SQLite database file that
     does not exist (SQLite would create it empty), stop the command with one line (`db upgrade` creates it)."""
     try:
@@ -72,6 +73,10 @@ def _container(*, create_database: bool = False) -> Container:
     missing = missing_sqlite_file(settings.database_url)
     if missing is not None and not create_database:
         raise _fail(missing_database_message(missing))
+    if not (create_database or preflight_follows):  # the database must answer, with this version's schema
+        problem = database_problem(container.engine())
+        if problem is not None:
+            raise _fail(str(problem))
     return container
 
 
@@ -87,7 +92,11 @@ def db_upgrade() -> None:
     from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
 
     container = _container(create_database=True)
-    upgrade_database(container.engine())
+    try:
+        upgrade_database(container.engine())
+    except SQLAlchemyError as exc:  # a directory that does not exist, a database that does not answer, no rights
+        detail = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        raise _fail(f"the database could not be created or upgraded: {detail}") from None
     _console().print(f"Database is up to date: {container.engine().url.render_as_string(hide_password=True)}")
 
 
@@ -398,7 +407,7 @@ def run() -> None:
     from spotilla_procountor.adapters.scheduler import TenantScheduler, serve_until_signalled
     from spotilla_procountor.app.web import PortUnavailable, start_web_server
 
-    container = _container()
+    container = _container(preflight_follows=True)
     problems = preflight(engine=container.engine(), cipher=container.cipher(), tenants=container.tenants())
     if problems:
         raise _fail(f"the service cannot start: {'; '.join(map(str, problems))}")
@@ -424,7 +433,7 @@ def run() -> None:
 def check() -> None:
     """What `run` checks before it starts: the database and its schema, the secret key, and that every enabled
     organization's credentials can be read and have an API client. Exit code 0 when all is well, 2 otherwise."""
-    container = _container()
+    container = _container(preflight_follows=True)
     problems = preflight(engine=container.engine(), cipher=container.cipher(), tenants=container.tenants())
     console = Console(soft_wrap=True)
     for problem in problems:

@@ -43,6 +43,7 @@ class Operator:
             "SPOTILLA_PROCOUNTOR_CLIENT_ID": SERVICE.client_id,
             "SPOTILLA_PROCOUNTOR_CLIENT_SECRET": SERVICE.client_secret,
             "SPOTILLA_PROCOUNTOR_INTERVAL_MINUTES": "0.05",
+            "SPOTILLA_PROCOUNTOR_HTTP_PORT": "0",  # tests run side by side: never the default port
         }
 
     def __call__(self, *args: str, **env: str | None) -> tuple[int, str, str, float]:
@@ -262,3 +263,17 @@ def test_a_relative_sqlite_path_is_reported_where_it_was_looked_for(tmp_path: Pa
     assert missing_sqlite_file("sqlite:///spotilla.sqlite3") == tmp_path / "spotilla.sqlite3"
     (tmp_path / "spotilla.sqlite3").touch()
     assert missing_sqlite_file("sqlite:///spotilla.sqlite3") is None
+
+
+@pytest.mark.parametrize("command", [["sync"], ["status"], ["status", "--check"], ["tenants", "list"]])
+def test_every_command_refuses_a_database_without_the_integrations_tables_in_one_line(
+    operator: Operator, command: list[str]
+) -> None:
+    line = operator.refused(*command)
+    assert line.startswith("Error: ") and "create them with `spotilla-procountor db upgrade`" in line
+
+
+def test_db_upgrade_into_a_folder_that_does_not_exist_says_so_in_one_line(tmp_path: Path) -> None:
+    database = tmp_path / "no-such-folder" / "spotilla.sqlite3"
+    line = Operator(f"sqlite:///{database}", tmp_path).refused("db", "upgrade")
+    assert line.startswith("Error: the database could not be created or upgraded: ")

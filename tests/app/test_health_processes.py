@@ -105,10 +105,17 @@ def service(engine: Engine, fake: FakeProcountor, logs: Path, **settings: str) -
     url = engine.url.render_as_string(hide_password=False)
     key = new_key()
     with fake.serve() as served:
-        container = build_container(Settings(database_url=url, secret_key=key, _env_file=None))
+        configured = Settings(
+            database_url=url,
+            secret_key=key,
+            client_id=CANARY.client_id,
+            client_secret=CANARY.client_secret,
+            _env_file=None,
+        )
+        container = build_container(configured)
         container.tenants().enable(
             ORG,
-            CANARY,
+            CANARY.api_key,
             environment=served.url,
             bank_account="FI4950009420028730",
             tasks_completed_from=date(2000, 1, 1),
@@ -117,6 +124,8 @@ def service(engine: Engine, fake: FakeProcountor, logs: Path, **settings: str) -
         env = os.environ | {
             "SPOTILLA_PROCOUNTOR_DATABASE_URL": url,
             "SPOTILLA_PROCOUNTOR_SECRET_KEY": key,
+            "SPOTILLA_PROCOUNTOR_CLIENT_ID": CANARY.client_id,
+            "SPOTILLA_PROCOUNTOR_CLIENT_SECRET": CANARY.client_secret,
             "SPOTILLA_PROCOUNTOR_LOG_FORMAT": "json",
             "SPOTILLA_PROCOUNTOR_HTTP_PORT": "0",
             **{f"SPOTILLA_PROCOUNTOR_{name.upper()}": value for name, value in settings.items()},
