@@ -140,8 +140,9 @@ class TenantScheduler:
 
     def _note(self, organization_id: int, **changes: object) -> None:
         with self._lock:
-            known = self._attempts.get(organization_id) or TenantAttempts(scheduled_at=self._now())
-            self._attempts[organization_id] = replace(known, **changes)  # type: ignore[arg-type]
+            known = self._attempts.get(organization_id)
+            if known is not None:  # a tenant unscheduled while its run went on is not brought back by its end
+                self._attempts[organization_id] = replace(known, **changes)  # type: ignore[arg-type]
 
     def health(self) -> SchedulerHealth:
         """Whether the scheduler runs, when it last read the tenant list, and each tenant's attempts."""

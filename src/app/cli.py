@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from spotilla_procountor.adapters.spotilla_sql.engine import missing_sqlite_file
 from spotilla_procountor.app.container import Container, build_container
@@ -20,7 +20,7 @@ from spotilla_procountor.app.email_addresses import normalized_addresses
 from spotilla_procountor.app.key_rotation import rotate_keys
 from spotilla_procountor.app.logs import configure_logging
 from spotilla_procountor.app.outcomes import SUCCESSFUL, ExitCode, sync_exit_code, tenant_health
-from spotilla_procountor.app.preflight import database_problem, missing_database_message, preflight
+from spotilla_procountor.app.preflight import ProblemKind, database_problem, missing_database_message, preflight
 from spotilla_procountor.app.render import (
     before_start_note,
     held_back_table,
@@ -70,7 +70,15 @@ def _container(*, create_database: bool = False, preflight_follows: bool = False
         raise _fail(f"the settings are wrong: {settings_error(exc)}") from None
     settings = container.settings()
     configure_logging(settings.log_format, settings.log_level)
-    missing = missing_sqlite_file(settings.database_url)
+    try:
+        container.engine()
+        missing = missing_sqlite_file(settings.database_url)
+    except (ArgumentError, ValueError) as exc:  # `postgres://…`, no scheme, a port that is not a number ...
+        kind = type(exc).__name__
+        raise _fail(
+            f"SPOTILLA_PROCOUNTOR_DATABASE_URL is not a database URL this service can use ({kind}); write it as "
+            "postgresql+psycopg://USER@HOST:PORT/DATABASE or sqlite:///PATH"
+        ) from None
     if missing is not None and not create_database:
         raise _fail(missing_database_message(missing))
     if not (create_database or preflight_follows):  # the database must answer, with this version's schema
@@ -288,6 +296,12 @@ def sync(
     """
     container = _container()
     service = container.sync_service()
+    # A wrong SECRET_KEY or a missing CLIENT_ID/CLIENT_SECRET is this command's environment, not the tenants' data:
+    # refused here (exit 2), it does not write FAILED runs into healthy tenants' logs nor set their alerts going.
+    setup = preflight(engine=container.engine(), cipher=container.cipher(), tenants=container.tenants())
+    wrong = [str(p) for p in setup if p.kind in (ProblemKind.SECRET_KEY, ProblemKind.NO_API_CLIENT)]
+    if wrong:
+        raise _fail("; ".join(wrong))
     try:
         if organization is not None:
             reports = [service.sync(organization, dry_run=dry_run)]

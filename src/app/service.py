@@ -331,6 +331,8 @@ class _LeaseKeeper:
         self._thread = threading.Thread(target=self._watch, name=f"lease-{organization_id}", daemon=True)
 
     def __enter__(self) -> StopRequest:
+        if self._args[-1].is_set():  # asked to stop already: the run ends before its first item
+            self.run_stop.set()
         self._thread.start()
         return self.run_stop
 
@@ -402,6 +404,10 @@ class SyncService:
             self._observer.run_finished(report, time.monotonic() - started)
 
     def _sync(self, organization_id: int, *, dry_run: bool) -> SyncReport:
+        if self.stop.is_set() and not dry_run:  # a run queued behind others when the service was asked to stop
+            return SyncReport(
+                organization_id, RunStatus.SKIPPED, error="the service is stopping; the next start runs it"
+            )
         config = self._tenants.config(organization_id)
         if not config.enabled:
             return SyncReport(organization_id, RunStatus.SKIPPED, error="the integration is switched off")

@@ -277,3 +277,28 @@ def test_db_upgrade_into_a_folder_that_does_not_exist_says_so_in_one_line(tmp_pa
     database = tmp_path / "no-such-folder" / "spotilla.sqlite3"
     line = Operator(f"sqlite:///{database}", tmp_path).refused("db", "upgrade")
     assert line.startswith("Error: the database could not be created or upgraded: ")
+
+
+@pytest.mark.parametrize(
+    "url", ["postgres://spotilla:pw@127.0.0.1/x", "127.0.0.1:5432/test", "postgresql+psycopg://u@h:notaport/x"]
+)
+@pytest.mark.parametrize("command", [["run"], ["status"]])
+def test_a_database_url_that_is_no_url_is_one_line_without_the_password(
+    tmp_path: Path, url: str, command: list[str]
+) -> None:
+    line = Operator(url, tmp_path).refused(*command)
+    assert "SPOTILLA_PROCOUNTOR_DATABASE_URL is not a database URL" in line and "pw" not in line
+
+
+@pytest.mark.parametrize("setting", ["SPOTILLA_PROCOUNTOR_SECRET_KEY", "SPOTILLA_PROCOUNTOR_CLIENT_ID"])
+def test_sync_with_a_wrong_environment_is_refused_and_leaves_the_tenants_run_log_alone(
+    operator: Operator, database: Engine, setting: str
+) -> None:
+    upgrade_database(database)
+    enable(database, 1)
+    value = "not-a-fernet-key" if setting.endswith("SECRET_KEY") else None
+    line = operator.refused("sync", **{setting: value})
+    assert line.startswith("Error: ")
+    container = build_container(Settings(database_url=operator.env["SPOTILLA_PROCOUNTOR_DATABASE_URL"], _env_file=None))
+    assert container.state().runs(1) == [], "a FAILED run was written for the operator's mistake"
+    container.engine().dispose()

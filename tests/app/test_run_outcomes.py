@@ -18,6 +18,7 @@ from test_cli import enable, invoke, seeded
 from spotilla_procountor.adapters.procountor_fake import FaultPlan
 from spotilla_procountor.adapters.spotilla_sql.engine import make_engine
 from spotilla_procountor.adapters.spotilla_sql.state_store import SqlStateStore
+from spotilla_procountor.app.container import build_container
 from spotilla_procountor.domain.state import RunStatus
 
 pytestmark = pytest.mark.loopback
@@ -121,3 +122,16 @@ def test_status_says_a_run_is_overdue_instead_of_promising_one(env: Path, procou
         code, output = invoke("status", "-o", "1")
     assert code == 0
     assert "Next scheduled run" not in output and "none has started since" in output
+
+
+def test_a_run_queued_when_the_service_is_asked_to_stop_does_not_start(env: Path, procountor) -> None:
+    """SIGTERM: the scheduler's pool still starts the runs queued behind busy workers; they must send nothing."""
+    fake, url = procountor
+    seeded(env)
+    assert enable(url)[0] == 0
+    service = build_container().sync_service()
+    service.stop.set()
+    asked = len(fake.request_log)
+    report = service.sync(1)
+    assert report.status == RunStatus.SKIPPED and "stopping" in (report.error or "")
+    assert len(fake.request_log) == asked and runs(env) == []

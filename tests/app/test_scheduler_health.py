@@ -117,3 +117,27 @@ def test_a_stop_while_the_tenant_list_is_being_read_waits_for_the_read_and_does_
     stopping.join(timeout=5)
     assert not stopping.is_alive(), "the scheduler hung on its way down"
     assert not scheduler.health().running
+
+
+def test_a_tenant_switched_off_while_its_run_goes_on_is_not_brought_back_when_the_run_ends(
+    release: threading.Event,
+) -> None:
+    enabled = [7]
+    scheduler = TenantScheduler(
+        sync_tenant=lambda org: release.wait() and SyncReport(org, RunStatus.SUCCEEDED),
+        enabled_tenants=lambda: list(enabled),
+        interval_minutes=1,
+        concurrency=1,
+    )
+    scheduler.start()
+    try:
+        wait_for(lambda: scheduler.health().tenants.get(7) and scheduler.health().tenants[7].running_since)
+        enabled.clear()  # switched off while its run goes on
+        scheduler.refresh()
+        assert 7 not in scheduler.health().tenants
+        release.set()
+        time.sleep(0.2)  # the run ends and notes its end
+        assert 7 not in scheduler.health().tenants, "a switched-off tenant came back (its metrics would stay forever)"
+    finally:
+        release.set()
+        scheduler.shutdown()
