@@ -19,7 +19,7 @@ from spotilla_procountor.app.credentials import InvalidSecretKey, MissingSecretK
 from spotilla_procountor.app.email_addresses import normalized_addresses
 from spotilla_procountor.app.key_rotation import rotate_keys
 from spotilla_procountor.app.logs import configure_logging
-from spotilla_procountor.app.outcomes import SUCCESSFUL, ExitCode, sync_exit_code, tenant_health
+from spotilla_procountor.app.outcomes import ExitCode, sync_exit_code, tenant_health
 from spotilla_procountor.app.preflight import ProblemKind, database_problem, missing_database_message, preflight
 from spotilla_procountor.app.render import (
     before_start_note,
@@ -34,7 +34,7 @@ from spotilla_procountor.app.service import NoApiClient, SanityLimits, TenantNot
 from spotilla_procountor.app.settings import settings_error
 from spotilla_procountor.domain.errors import IntegrationError
 from spotilla_procountor.domain.model import TransferPolicy
-from spotilla_procountor.domain.state import OPEN, EntityKind, RecordState, RunStatus
+from spotilla_procountor.domain.state import OPEN, SUCCESSFUL_RUNS, EntityKind, RecordState, RunStatus
 
 # Plain tracebacks, never with local variables: those hold secrets (Typer's pretty ones could show them).
 PLAIN_TRACEBACKS = {"pretty_exceptions_enable": False, "pretty_exceptions_show_locals": False}
@@ -284,6 +284,9 @@ def tenants_notify(
     _console().print(f"Organization {organization}: alert mails go to {to}.{mailed}")
 
 
+_TENANTS_OWN_PROBLEMS = (ProblemKind.CREDENTIALS_UNREADABLE, ProblemKind.CREDENTIALS_MISSING)
+
+
 @app.command()
 def sync(
     organization: OrgOption = None,
@@ -294,12 +297,13 @@ def sync(
     Exit code: 0 nothing failed (held-back items are fine), 3 some items failed, 1 a run failed or was
     interrupted, 2 a usage or configuration error.
     """
-    container = _container()
+    container = _container(preflight_follows=True)
     service = container.sync_service()
     # A wrong SECRET_KEY or a missing CLIENT_ID/CLIENT_SECRET is this command's environment, not the tenants' data:
     # refused here (exit 2), it does not write FAILED runs into healthy tenants' logs nor set their alerts going.
+    # One tenant's credentials that no key decrypts are that tenant's FAILED run, not a reason to sync nobody.
     setup = preflight(engine=container.engine(), cipher=container.cipher(), tenants=container.tenants())
-    wrong = [str(p) for p in setup if p.kind in (ProblemKind.SECRET_KEY, ProblemKind.NO_API_CLIENT)]
+    wrong = [str(p) for p in setup if p.kind not in _TENANTS_OWN_PROBLEMS]
     if wrong:
         raise _fail("; ".join(wrong))
     try:
@@ -372,7 +376,7 @@ def _check(state, configs: list, organization: int | None, stale_after: timedelt
         health = tenant_health(
             config,
             latest=next((r for r in state.runs(org, limit=5) if r.status != RunStatus.RUNNING), None),
-            last_success=next(iter(state.runs(org, limit=1, statuses=SUCCESSFUL)), None),
+            last_success=next(iter(state.runs(org, limit=1, statuses=SUCCESSFUL_RUNS)), None),
             failed_items=sum(len(state.records(org, kind, states={RecordState.FAILED})) for kind in EntityKind),
             now=now,
             stale_after=stale_after,

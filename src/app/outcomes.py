@@ -39,12 +39,8 @@ def sync_exit_code(reports: Iterable[SyncReport]) -> ExitCode:
     return ExitCode.OK
 
 
-SUCCESSFUL = (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
-"""Runs that did their work; a PARTIAL one's failed items are reported on their own."""
-
-
 @dataclass(frozen=True, slots=True)
-class TenantHealth:
+class TenantAttention:
     """One tenant's answer to "does anybody need to act?"; no reasons means no."""
 
     organization_id: int
@@ -70,7 +66,7 @@ def tenant_health(
     failed_items: int,
     now: datetime,
     stale_after: timedelta,
-) -> TenantHealth:
+) -> TenantAttention:
     """Judges a tenant by its newest finished run, the items failed now, and how long ago a run last did its work.
 
     A tenant switched on (again) recently is not stale before `stale_after` has passed since then.
@@ -94,7 +90,7 @@ def tenant_health(
             f"{what} (allowed: {_minutes(stale_after)}): is `spotilla-procountor run` running, "
             "and can it reach Procountor and the database?"
         )
-    return TenantHealth(org, tuple(reasons), success_at)
+    return TenantAttention(org, tuple(reasons), success_at)
 
 
 def _minutes(delta: timedelta) -> str:

@@ -84,6 +84,10 @@ class RunStatus(StrEnum):
     """Not run: switched off, or another process holds the tenant's lock (never stored in the run log)."""
 
 
+SUCCESSFUL_RUNS = frozenset({RunStatus.SUCCEEDED, RunStatus.PARTIAL})
+"""Runs that did their work; a PARTIAL one's failed items are watched on their own (status --check, the gauges)."""
+
+
 class RunFailure(StrEnum):
     """Why a run FAILED, for what must follow (an alert, a back-off); the sentence for people is the run's error."""
 

@@ -11,10 +11,9 @@ from sqlalchemy.orm import aliased
 from spotilla_procountor.adapters.spotilla_sql._sql import translated_errors
 from spotilla_procountor.adapters.spotilla_sql.state_models import RecordRow, RunRow, SettingsRow
 from spotilla_procountor.domain.reasons import ReasonCode
-from spotilla_procountor.domain.state import EntityKind, RecordState, RunStatus
+from spotilla_procountor.domain.state import SUCCESSFUL_RUNS, EntityKind, RecordState, RunStatus
 
-SUCCESSFUL = (RunStatus.SUCCEEDED.value, RunStatus.PARTIAL.value)
-"""Runs that did their work. PARTIAL counts: its failed items are watched on their own (the failed-items gauge)."""
+SUCCESSFUL = tuple(sorted(status.value for status in SUCCESSFUL_RUNS))
 
 _BEFORE_START = f"%{ReasonCode.COMPLETED_BEFORE_START.value}%"  # also in the older `CODE: sentence` form
 
