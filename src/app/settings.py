@@ -18,7 +18,7 @@ PROCOUNTOR_HOSTS = {
 }
 
 
-SECRETS_FROM_FILES = ("secret_key", "client_id", "client_secret")
+SECRETS_FROM_FILES = ("secret_key", "client_id", "client_secret", "web_jwt_secret")
 
 
 class Settings(BaseSettings):
@@ -50,8 +50,14 @@ class Settings(BaseSettings):
     client_id_file: Path | None = Field(None, description="A file holding CLIENT_ID.")
     client_secret: SecretStr | None = Field(None, description="The secret of that API client.")
     client_secret_file: Path | None = Field(None, description="A file holding CLIENT_SECRET.")
+    web_jwt_secret: SecretStr | None = Field(
+        None,
+        description="The secret Spotilla signs its users' sign-in tokens with (HS256, at least 32 bytes); unset: "
+        "the admin pages and the JSON API answer 503, /healthz, /readyz and /metrics still serve.",
+    )
+    web_jwt_secret_file: Path | None = Field(None, description="A file holding WEB_JWT_SECRET.")
 
-    @field_validator("secret_key", "client_id", "client_secret", mode="before")
+    @field_validator("secret_key", "client_id", "client_secret", "web_jwt_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -105,6 +111,10 @@ class Settings(BaseSettings):
         "127.0.0.1", description="Address `run` serves /healthz, /readyz and /metrics on (0.0.0.0: every interface)."
     )
     http_port: int = Field(8080, ge=0, le=65535, description="Port of that server; 0 takes any free port (logged).")
+    web_token_max_minutes: float = Field(
+        60, gt=0, description="The longest a sign-in token from Spotilla may stay valid; longer-lived ones are refused."
+    )
+    web_session_hours: float = Field(8, gt=0, description="How long a page session opened from Spotilla lasts.")
 
     log_format: Literal["text", "json"] = Field(
         "text", description="`text` (key=value) for people, `json` for machines."

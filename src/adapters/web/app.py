@@ -1,13 +1,18 @@
-"""The FastAPI app of the `run` service: /healthz, /readyz and /metrics (issue 14's web UI joins it later)."""
+"""The FastAPI app of the `run` service: /healthz, /readyz, /metrics, and Settings → Integrations (API and pages)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
+
+from spotilla_procountor.adapters.web.api import Guard, api_router, install_error_answers
+from spotilla_procountor.adapters.web.auth import Tokens
+from spotilla_procountor.app.admin import IntegrationAdmin
 
 
 class ReadinessProbe(Protocol):
@@ -16,23 +21,41 @@ class ReadinessProbe(Protocol):
     def reasons(self) -> list[str]: ...
 
 
-def create_app(*, readiness: ReadinessProbe, registry: CollectorRegistry) -> FastAPI:
-    """The app over what it serves: a readiness probe and the service's own metrics registry (no globals)."""
-    app = FastAPI(title="spotilla-procountor", docs_url=None, redoc_url=None, openapi_url=None)
+def create_app(
+    *,
+    readiness: ReadinessProbe,
+    registry: CollectorRegistry,
+    admin: Callable[[], IntegrationAdmin] | None = None,
+    tokens: Callable[[], Tokens | None] = lambda: None,
+) -> FastAPI:
+    """The app over what it serves: a readiness probe and the service's own metrics registry (no globals), and,
+    with `admin`, the JSON API and the pages; `tokens` is None while WEB_JWT_SECRET is not set (they answer 503)."""
+    app = FastAPI(
+        title="spotilla-procountor",
+        summary="Settings → Integrations: the Spotilla ↔ Procountor integration of one organization",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    if admin is not None:
+        guard = Guard(tokens)
+        install_error_answers(app)
+        app.include_router(api_router(admin, guard))
 
-    @app.get("/healthz")
+    @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
         """200 while the process lives and serves."""
         return {"status": "alive"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", tags=["operations"])
     def readyz() -> JSONResponse:
         """200 when ready; 503 with every reason otherwise."""
         reasons = readiness.reasons()
         body = {"status": "not ready" if reasons else "ready", "reasons": reasons}
         return JSONResponse(body, status_code=503 if reasons else 200)
 
-    @app.get("/metrics")
+    @app.get("/metrics", tags=["operations"], response_class=Response)
     def metrics(request: Request) -> Response:
         """Prometheus text (0.0.4), or OpenMetrics when the scraper asks for it."""
         encode, content_type = choose_encoder(request.headers.get("accept", ""))
