@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from spotilla_procountor.adapters.scheduler import TenantScheduler
@@ -13,6 +14,8 @@ from spotilla_procountor.app.admin import IntegrationAdmin, RunRequests
 from spotilla_procountor.app.container import Container
 from spotilla_procountor.app.health import ServiceHealth
 from spotilla_procountor.app.health_metrics import HealthCollector
+
+log = logging.getLogger("spotilla_procountor.web")
 
 __all__ = ["PortUnavailable", "WebServer", "integration_admin", "start_web_server", "tokens_for"]
 
@@ -64,6 +67,8 @@ def start_web_server(container: Container, scheduler: TenantScheduler) -> WebSer
     `PortUnavailable` if it cannot listen, `WeakSecret` when WEB_JWT_SECRET is too short."""
     settings = container.settings()
     tokens = tokens_for(container)
+    if tokens is None:
+        log.warning("WEB_JWT_SECRET is not set: the admin pages and the JSON API answer 503 until it is")
     admin = integration_admin(container, scheduler)
     health = ServiceHealth(
         queries=SqlHealthQueries(container.engine()),
