@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from spotilla_procountor.adapters.web.api import Guard, Problem
 from spotilla_procountor.adapters.web.auth import SESSION_COOKIE, NotAuthenticated, Principal, Role, Tokens
 from spotilla_procountor.adapters.web.i18n import HELSINKI, Texts, negotiate
-from spotilla_procountor.app.admin import IntegrationAdmin, ItemState, ItemView, NotConfigured
+from spotilla_procountor.app.admin import EventView, IntegrationAdmin, ItemState, ItemView, NotConfigured
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -49,6 +49,9 @@ SCRIPT_TEXTS = ("js.", "kind.", "outcome.", "flow.")
 """The catalogue entries the page's script needs (it renders answers of the API); handed over as JSON data."""
 
 
+_PROBLEMS_FIRST = {"FAILED": 0, "HELD_BACK": 1}
+
+
 class Refused(Exception):
     """The signed-in user may not see this page (403), or it does not exist (404)."""
 
@@ -76,18 +79,17 @@ class WaitingItems:
         return cls(where(ItemState.HELD_BACK), where(ItemState.FAILED), where(ItemState.IN_DOUBT), before)
 
 
-def pages_router(
-    admin: Callable[[], IntegrationAdmin], guard: Guard, tokens: Callable[[], Tokens | None]
-) -> APIRouter:
+def pages_router(admin: Callable[[], IntegrationAdmin], guard: Guard, tokens: Callable[[], Tokens | None]) -> APIRouter:
     """The routes of the pages (left out of the OpenAPI document, which describes the JSON API)."""
     router = APIRouter(include_in_schema=False)
     templates = Jinja2Templates(directory=TEMPLATES)
+    templates.env.filters["iban"] = _iban
 
-    def render(request: Request, name: str, principal: Principal | None = None, status: int = 200, **context) -> Response:
+    def render(request: Request, name: str, principal: Principal | None = None, code: int = 200, **context) -> Response:
         texts = Texts(negotiate(request.headers.get("accept-language")))
         context |= {"t": texts, "principal": principal, "operator": principal and principal.role == Role.OPERATOR}
         context["script_texts"] = {k: v for prefix in SCRIPT_TEXTS for k, v in texts.subset(prefix).items()}
-        response = templates.TemplateResponse(request, name, context, status_code=status)
+        response = templates.TemplateResponse(request, name, context, status_code=code)
         response.headers.update(PAGE_HEADERS)
         return response
 
@@ -108,7 +110,7 @@ def pages_router(
     def refuse(request: Request, problem: int | str, principal: Principal | None = None) -> Response:
         status = problem if isinstance(problem, int) else 401
         key = ERROR_PAGES[problem]
-        return render(request, "error.html", principal, status=status, title=f"{key}.title", text=f"{key}.text")
+        return render(request, "error.html", principal, code=status, title=f"{key}.title", text=f"{key}.text")
 
     @router.get("/launch")
     def launch(request: Request, token: str = "") -> Response:
@@ -147,7 +149,8 @@ def pages_router(
     def run(request: Request, organization_id: int, run_id: int) -> Response:
         def build(principal: Principal) -> tuple[str, dict]:
             _may_see(principal, organization_id)
-            return "run.html", {"org": organization_id, "run": admin().run(organization_id, run_id)}
+            found = admin().run(organization_id, run_id)
+            return "run.html", {"org": organization_id, "run": found, "flows": _by_flow(found.events)}
 
         return page(request, build)
 
@@ -186,6 +189,19 @@ def _integration(admin: IntegrationAdmin, organization_id: int) -> dict:
     elif view.configured:
         context["runs"] = admin.runs(organization_id)
     return context
+
+
+def _by_flow(events: list[EventView]) -> list[tuple[str, list[EventView]]]:
+    """A run's events by flow, in the order the run went; in each, what failed or was held back first."""
+    flows: dict[str, list[EventView]] = {}
+    for event in events:
+        flows.setdefault(event.flow, []).append(event)
+    return [(flow, sorted(found, key=lambda e: _PROBLEMS_FIRST.get(e.outcome, 2))) for flow, found in flows.items()]
+
+
+def _iban(value: str) -> str:
+    """An IBAN in groups of four, as it is printed on paper and read aloud."""
+    return " ".join(value[i : i + 4] for i in range(0, len(value), 4))
 
 
 def _helsinki_today() -> date:

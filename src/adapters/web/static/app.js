@@ -116,10 +116,10 @@
   }
 
   // FastAPI's 422 shape: detail = [{loc: ["body", "bank_account"], msg, type}, ...]. Each problem is shown next
-  // to its field; problems of no field on the form go to the message area. Returns whether any field got one.
+  // to its field, in the page's language where the catalogue has a sentence for the field's problem (else the
+  // API's own); problems of no field on the form go to the message area. Returns whether any field got one.
   function showFieldErrors(form, problems) {
     const unplaced = [];
-    let first = null;
     for (const item of problems) {
       const name = [...(item.loc ?? [])].reverse().find((part) => typeof part === "string" && form.elements[part]);
       const error = name && form.querySelector(`[data-error-for="${name}"]`);
@@ -127,33 +127,33 @@
         unplaced.push(item.msg);
         continue;
       }
-      const text = texts[`js.field.${item.type}`] ?? item.msg;
+      const text = texts[`js.field.${name}.${item.type}`] ?? texts[`js.field.${item.type}`] ?? item.msg;
       error.textContent = error.textContent ? `${error.textContent} ${text}` : text;
       error.hidden = false;
       const field = form.elements[name];
-      const inputs = field instanceof RadioNodeList ? [...field] : [field];
-      for (const input of inputs) input.setAttribute("aria-invalid", "true");
-      first ??= inputs[0];
-    }
-    if (first) {
-      const summary = form.querySelector("[data-form-summary]");
-      summary.textContent = t("js.fix_fields");
-      summary.hidden = false;
-      first.focus();
+      for (const input of field instanceof RadioNodeList ? [...field] : [field]) {
+        input.setAttribute("aria-invalid", "true");
+      }
     }
     if (unplaced.length) say(unplaced.join(" "), "error");
-    return first !== null;
+    const first = [...form.elements].find((input) => input.getAttribute("aria-invalid") === "true");
+    if (!first) return false;
+    const summary = form.querySelector("[data-form-summary]");
+    summary.textContent = t("js.fix_fields");
+    summary.hidden = false;
+    first.focus();
+    return true;
   }
 
   async function submitForm(form) {
     clearErrors(form);
+    say("");
     const answer = await api(form.dataset.method, form.dataset.url, formBody(form));
     if (answer.ok) {
       reloadSaying(t(form.dataset.done));
       return;
     }
     if (answer.status === 422 && Array.isArray(answer.data?.detail) && showFieldErrors(form, answer.data.detail)) {
-      say(t("js.fix_fields"), "error");
       return;
     }
     if (answer.status === 409) {
