@@ -54,7 +54,7 @@ def test_an_admin_switches_on_previews_runs_and_retries_a_fixed_customer(
     preview = page.locator("#preview")
     expect(preview).to_be_visible()
     expect(preview).to_contain_text(re.compile(r"Luotaisiin [1-9]\d*, päivitettäisiin 0 ja pidätettäisiin [1-9]"))
-    expect(preview.locator("tr", has_text="BUSINESS_ID_MISSING").first).to_be_visible()
+    expect(preview.locator("tr", has_text="BUSINESS_ID_MISSING").first).to_contain_text("Asiakkaalla ei ole Y-tunnusta")
     page.screenshot(path=screenshots / "preview.png", full_page=True)
     assert database_contents(stack) == database
     assert procountor_contents(stack) == procountor
@@ -64,7 +64,7 @@ def test_an_admin_switches_on_previews_runs_and_retries_a_fixed_customer(
     expect(page.locator("#runs tbody tr")).to_have_count(1, timeout=60_000)  # the page reloads when the run ends
     assert stack.fake.invoices()
     held = page.locator(f'#held-back tr[data-item="customer-{stack.held_back_customer}"]')
-    expect(held).to_contain_text("BUSINESS_ID_MISSING")
+    expect(held).to_contain_text("Asiakkaalla ei ole Y-tunnusta; lisää se Spotillassa. BUSINESS_ID_MISSING")
     expect(page.locator(f'#held-back tr[data-item="task-{stack.held_back_task}"]')).to_be_visible()
     page.screenshot(path=screenshots / "admin-on-fi.png", full_page=True)
 

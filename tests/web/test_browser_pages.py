@@ -55,6 +55,7 @@ def test_the_pages_speak_english_to_a_browser_that_prefers_it(sqlite_stack: Stac
     page.reload()
     expect(page.get_by_role("button", name="Run now")).to_be_visible()
     expect(page.get_by_role("heading", name="Held back")).to_be_visible()
+    expect(page.locator("#held-back")).to_contain_text("The customer has no business ID (Y-tunnus); add it in")
     expect(page.locator("#runs")).to_contain_text("Succeeded")
     page.screenshot(path=screenshots / "admin-on-en.png", full_page=True)
 

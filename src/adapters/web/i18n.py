@@ -1,7 +1,9 @@
 """The pages' languages: Finnish by default, English when the browser prefers it; every text from a catalogue.
 
 The catalogues are JSON files under `locales/`, one key per text, `{name}` placeholders filled by `str.format`.
-Times are shown in Helsinki time, whatever the server's own zone.
+Times are shown in Helsinki time, whatever the server's own zone. The reasons an item waits come from the domain as
+English sentences; `reasons.LANGUAGE.json` translates those that have no facts in them (the answers carry only the
+finished sentence, so one with facts stays as the domain wrote it).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from spotilla_procountor.domain.reasons import Reason, ReasonCode
 
 LOCALES = Path(__file__).parent / "locales"
 LANGUAGES = ("fi", "en")
@@ -23,6 +27,16 @@ _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oc
 def catalogue(language: str) -> dict[str, str]:
     """The texts of one language, read once."""
     return json.loads((LOCALES / f"{language}.json").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def reason_sentences(language: str) -> dict[str, tuple[str, str]]:
+    """Reason code → (the domain's English sentence, the same in `language`); empty for English."""
+    path = LOCALES / f"reasons.{language}.json"
+    if not path.exists():
+        return {}
+    translated = json.loads(path.read_text(encoding="utf-8"))
+    return {code: (Reason.of(ReasonCode(code)).message, text) for code, text in translated.items()}
 
 
 def negotiate(accept_language: str | None) -> str:
@@ -83,6 +97,11 @@ class Texts:
         if self.language == "fi":
             return f"{value.day}.{value.month}.{value.year}"
         return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
+
+    def reason(self, code: str, message: str) -> str:
+        """A reason's sentence in the page's language where it is translated, else as the domain wrote it."""
+        english, translated = reason_sentences(self.language).get(code, (None, None))
+        return translated if translated is not None and message == english else message
 
     def subset(self, prefix: str) -> dict[str, str]:
         """The texts whose keys start with `prefix` (those the page's script needs), keyed as in the catalogue."""

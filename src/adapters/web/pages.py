@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from spotilla_procountor.adapters.web.api import Guard, Problem
 from spotilla_procountor.adapters.web.auth import SESSION_COOKIE, NotAuthenticated, Principal, Role, Tokens
-from spotilla_procountor.adapters.web.i18n import HELSINKI, Texts, negotiate
+from spotilla_procountor.adapters.web.i18n import HELSINKI, Texts, negotiate, reason_sentences
 from spotilla_procountor.app.admin import EventView, IntegrationAdmin, ItemState, ItemView, NotConfigured
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -89,6 +89,7 @@ def pages_router(admin: Callable[[], IntegrationAdmin], guard: Guard, tokens: Ca
         texts = Texts(negotiate(request.headers.get("accept-language")))
         context |= {"t": texts, "principal": principal, "operator": principal and principal.role == Role.OPERATOR}
         context["script_texts"] = {k: v for prefix in SCRIPT_TEXTS for k, v in texts.subset(prefix).items()}
+        context["script_reasons"] = reason_sentences(texts.language)
         response = templates.TemplateResponse(request, name, context, status_code=code)
         response.headers.update(PAGE_HEADERS)
         return response

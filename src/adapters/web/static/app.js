@@ -7,6 +7,9 @@
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
   const textsNode = document.getElementById("page-texts");
   const texts = textsNode ? JSON.parse(textsNode.textContent) : {};
+  // Reason code → [the domain's English sentence, the same in the page's language], where one is translated.
+  const reasonsNode = document.getElementById("page-reasons");
+  const reasonSentences = reasonsNode ? JSON.parse(reasonsNode.textContent) : {};
   const messages = document.getElementById("messages");
   const POLL_MS = 1500;
   const POLL_LIMIT_MS = 5 * 60 * 1000;
@@ -19,6 +22,11 @@
   function t(key, params = {}) {
     const text = texts[key] ?? key;
     return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+  }
+
+  function reasonText(reason) {
+    const [english, translated] = reasonSentences[reason.code] ?? [];
+    return translated !== undefined && reason.message === english ? translated : reason.message;
   }
 
   function say(text, kind = "info") {
@@ -232,7 +240,7 @@
       const reasons = element(
         "ul",
         { class: "reasons" },
-        ...event.reasons.map((r) => element("li", {}, `${r.message} `, element("span", { class: "code" }, r.code))),
+        ...event.reasons.map((r) => element("li", {}, `${reasonText(r)} `, element("span", { class: "code" }, r.code))),
       );
       return element(
         "tr",
