@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from web_world import API_KEY, IBAN, ORG, OTHER_ORG, Stack
+from web_world import API_KEY, IBAN, ORG, OTHER_ORG, Stack, fix_customer
 
 from spotilla_procountor.adapters.web.auth import Role
 from spotilla_procountor.app.demo_data import DemoSize, generate_demo_data
@@ -87,7 +87,9 @@ def test_the_switch_on_form_is_used_with_the_keyboard_alone(sqlite_stack: Stack,
     assert (config.enabled, config.policy, config.bank_account) == (True, "WITH_ORDER_NUMBER", IBAN)
 
 
-def test_a_bad_iban_is_said_next_to_its_field_and_nothing_is_stored(sqlite_stack: Stack, open_page) -> None:
+def test_a_bad_iban_is_said_next_to_its_field_and_nothing_is_stored(
+    sqlite_stack: Stack, open_page, screenshots: Path
+) -> None:
     page = open_page()
     page.goto(sqlite_stack.launch_url())
     page.get_by_label("Procountorin API-avain").fill(API_KEY)
@@ -104,6 +106,27 @@ def test_a_bad_iban_is_said_next_to_its_field_and_nothing_is_stored(sqlite_stack
     expect(page.get_by_role("alert")).to_have_text("Tarkista alla merkityt kentät.")
     expect(page.locator("#api_key-error")).to_be_hidden()
     assert sqlite_stack.container.state().settings_row(ORG) is None
+    page.screenshot(path=screenshots / "admin-field-error-fi.png", full_page=True)
+
+
+def test_settings_change_without_the_api_key_and_everything_waiting_is_retried(sqlite_stack: Stack, open_page):
+    stack = sqlite_stack
+    switched_on_with_a_run(stack)
+    page = open_page()
+    page.goto(stack.launch_url())
+
+    page.get_by_text("Muuta asetuksia").click()
+    expect(page.get_by_label("Procountorin API-avain")).to_have_value("")  # never filled in with the stored key
+    page.get_by_label("Vain työtilaukset, joilla on tilausnumero").check()
+    page.get_by_role("button", name="Tallenna asetukset").click()
+    expect(page.get_by_text("Asetukset tallennettiin.")).to_be_visible()
+    expect(page.locator("dl.summary")).to_contain_text("Vain työtilaukset, joilla on tilausnumero")
+    assert stack.container.tenants().config(ORG).policy == "WITH_ORDER_NUMBER"
+
+    fix_customer(stack, stack.held_back_customer)
+    page.get_by_role("button", name="Yritä kaikkia epäonnistuneita ja pidätettyjä uudelleen").click()
+    expect(page.locator("#runs tbody tr")).to_have_count(2, timeout=60_000)
+    expect(page.locator(f'#held-back tr[data-item="customer-{stack.held_back_customer}"]')).to_have_count(0)
 
 
 def test_switching_off_asks_first_and_is_done_with_the_keyboard(sqlite_stack: Stack, open_page) -> None:
