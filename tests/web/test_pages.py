@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
+from sqlalchemy import text
 from web_world import API_KEY, CLIENT_SECRET, IBAN, ORG, OTHER_ORG, Stack
 
 from spotilla_procountor.adapters.web.app import create_app
@@ -181,9 +182,9 @@ def test_no_page_shows_the_api_key_a_secret_or_a_token(http: httpx.Client, sqlit
     signed_in(http, sqlite_stack, Role.OPERATOR)
     texts.append(http.get("/operator").text)
 
-    for text in texts:
+    for shown in texts:
         for canary in (API_KEY, CLIENT_SECRET, secret, session):
-            assert canary not in text
+            assert canary not in shown
     assert 'name="api_key"' in texts[0] and 'value="' + API_KEY not in texts[0]
 
 
@@ -218,3 +219,12 @@ def test_the_script_and_styles_are_served_from_the_service_itself(http: httpx.Cl
     assert script.headers["content-type"].startswith(("text/javascript", "application/javascript"))
     assert styles.headers["content-type"].startswith("text/css")
     assert "X-CSRF-Token" in script.text
+
+
+def test_a_database_that_does_not_answer_is_a_503_page_not_a_traceback(http: httpx.Client, sqlite_stack: Stack):
+    signed_in(http, sqlite_stack)
+    with sqlite_stack.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE organizations RENAME TO organizations_away"))
+    answer = http.get(f"/organizations/{ORG}/integration", headers={"Accept-Language": "en"})
+    assert answer.status_code == 503
+    assert "The service cannot read its data at the moment" in answer.text

@@ -20,6 +20,7 @@ from spotilla_procountor.adapters.web.api import Guard, Problem
 from spotilla_procountor.adapters.web.auth import SESSION_COOKIE, NotAuthenticated, Principal, Role, Tokens
 from spotilla_procountor.adapters.web.i18n import HELSINKI, Texts, negotiate, reason_sentences
 from spotilla_procountor.app.admin import EventView, IntegrationAdmin, ItemState, ItemView, NotConfigured
+from spotilla_procountor.domain.errors import RepositoryError
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -43,6 +44,7 @@ ERROR_PAGES = {
     403: "error.forbidden",
     404: "error.not_found",
     503: "error.not_set_up",
+    "unavailable": "error.unavailable",  # the database did not answer
 }
 """Each refusal's texts: `KEY.title` and `KEY.text` in the catalogues."""
 SCRIPT_TEXTS = ("js.", "kind.", "outcome.", "flow.")
@@ -106,10 +108,12 @@ def pages_router(admin: Callable[[], IntegrationAdmin], guard: Guard, tokens: Ca
             return refuse(request, exc.status, principal)
         except NotConfigured:
             return refuse(request, 404, principal)
+        except RepositoryError:
+            return refuse(request, "unavailable", principal)
         return render(request, name, principal, **context)
 
     def refuse(request: Request, problem: int | str, principal: Principal | None = None) -> Response:
-        status = problem if isinstance(problem, int) else 401
+        status = problem if isinstance(problem, int) else {"launch": 401, "unavailable": 503}[problem]
         key = ERROR_PAGES[problem]
         return render(request, "error.html", principal, code=status, title=f"{key}.title", text=f"{key}.text")
 
