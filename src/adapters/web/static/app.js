@@ -11,7 +11,7 @@
   const reasonsNode = document.getElementById("page-reasons");
   const reasonSentences = reasonsNode ? JSON.parse(reasonsNode.textContent) : {};
   const messages = document.getElementById("messages");
-  const POLL_MS = 1500;
+  const POLL_MS = 1000;
   const POLL_LIMIT_MS = 5 * 60 * 1000;
 
   // A failed sign-in link keeps no token in the address bar or the history.
@@ -185,15 +185,16 @@
   const organization = location.pathname.match(/^\/organizations\/(\d+)\//)?.[1];
   const base = `/api/v1/organizations/${organization}`;
 
-  // After a run was asked for: the page reloads once the run has started and finished (or after five minutes).
-  async function reloadWhenRunEnds() {
-    const before = await api("GET", `${base}/status`);
-    const known = before.ok ? before.data.last_runs.map((run) => run.id) : [];
+  // After a run was asked for: the page reloads once a run newer than the page's newest has finished (or gives up
+  // after five minutes). The page's newest is the one it was rendered with: a run that ends before the first look
+  // is still seen.
+  function reloadWhenRunEnds() {
+    const known = document.querySelector("[data-newest-run]")?.dataset.newestRun ?? "";
     const started = Date.now();
     const poll = async () => {
       const now = await api("GET", `${base}/status`);
       const newest = now.ok ? now.data.last_runs[0] : null;
-      if (newest && !known.includes(newest.id) && newest.finished_at && !now.data.run_queued) {
+      if (newest && String(newest.id) !== known && newest.finished_at && !now.data.run_queued) {
         reloadSaying(t("js.run.finished"));
       } else if (Date.now() - started < POLL_LIMIT_MS) {
         setTimeout(poll, POLL_MS);
