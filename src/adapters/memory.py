@@ -330,6 +330,15 @@ class InMemorySpotilla:
             if t.organization_id == organization_id and t.status == TaskStatus.COMPLETED and t.id not in done
         ]
 
+    def display_names(self, organization_id: int, kind: EntityKind, ids: Iterable[int]) -> dict[int, str]:
+        rows, name = {
+            EntityKind.TASK: (self.task_rows, "title"),
+            EntityKind.CUSTOMER: (self.customer_rows, "name"),
+            EntityKind.PRODUCT: (self.product_rows, "name"),
+        }[EntityKind(kind)]
+        found = (rows[i] for i in set(ids) if i in rows and rows[i].organization_id == organization_id)
+        return {item.id: getattr(item, name).strip() for item in found if (getattr(item, name) or "").strip()}
+
     def add_customer(self, organization_id: int, fields_: CustomerFields) -> int:
         customer_id = next(self._ids)
         values = {f.name: getattr(fields_, f.name) for f in fields(CustomerFields)}
