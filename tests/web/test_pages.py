@@ -125,12 +125,14 @@ def test_an_admin_gets_403_pages_for_another_organization_and_the_overview(http:
         assert "You may see only your own organization" in answer.text, path
 
 
-def test_a_run_that_is_not_the_organizations_is_a_404_page(http: httpx.Client, sqlite_stack: Stack) -> None:
+def test_a_run_or_organization_that_does_not_exist_is_a_404_page(http: httpx.Client, sqlite_stack: Stack) -> None:
     switch_on(http, sqlite_stack)
     assert http.get(f"/organizations/{ORG}/runs/1").status_code == 200
-    answer = http.get(f"/organizations/{ORG}/runs/999")
-    assert answer.status_code == 404
-    assert "Sivua ei löydy" in answer.text
+    never = (f"/organizations/{ORG}/runs/999", f"/organizations/{ORG}/runs/{2**63}", f"/organizations/{2**40}/runs/1")
+    for path in never:
+        answer = http.get(path)
+        assert answer.status_code == 404, path
+        assert "Sivua ei löydy" in answer.text, path
 
 
 class _Markup(HTMLParser):

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from spotilla_procountor.adapters.web.api import Guard, Problem
+from spotilla_procountor.adapters.web.api import INT32, Guard, Problem
 from spotilla_procountor.adapters.web.auth import SESSION_COOKIE, NotAuthenticated, Principal, Role, Tokens
 from spotilla_procountor.adapters.web.i18n import HELSINKI, Texts, negotiate, reason_sentences
 from spotilla_procountor.app.admin import EventView, IntegrationAdmin, ItemState, ItemView, NotConfigured
@@ -153,7 +153,7 @@ def pages_router(admin: Callable[[], IntegrationAdmin], guard: Guard, tokens: Ca
     @router.get("/organizations/{organization_id}/runs/{run_id}", response_class=HTMLResponse)
     def run(request: Request, organization_id: int, run_id: int) -> Response:
         def build(principal: Principal) -> tuple[str, dict]:
-            _may_see(principal, organization_id)
+            _may_see(principal, organization_id, run_id)
             found = admin().run(organization_id, run_id)
             return "run.html", {"org": organization_id, "run": found, "flows": _by_flow(found.events)}
 
@@ -177,7 +177,10 @@ def _home(principal: Principal) -> str:
     return f"/organizations/{principal.organization_id}/integration"
 
 
-def _may_see(principal: Principal, organization_id: int) -> None:
+def _may_see(principal: Principal, organization_id: int, run_id: int = 1) -> None:
+    """403 for another organization's page; 404 for an id no column holds (typed in by hand, not a database error)."""
+    if not (1 <= organization_id <= INT32 and 1 <= run_id <= INT32):
+        raise Refused(404)
     if not principal.may_see(organization_id):
         raise Refused(403)
 
