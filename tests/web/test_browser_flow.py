@@ -6,11 +6,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import inspect, text
 from web_world import API_KEY, IBAN, ORG, Stack, fix_customer
 
 from spotilla_procountor.domain.state import EntityKind, RecordState
+
+pytestmark = [pytest.mark.loopback, pytest.mark.slow]
 
 
 def database_contents(stack: Stack) -> dict[str, list[tuple]]:

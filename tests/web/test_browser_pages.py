@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 from web_world import API_KEY, IBAN, ORG, OTHER_ORG, Stack, fix_customer
 
 from spotilla_procountor.adapters.web.auth import Role
 from spotilla_procountor.app.demo_data import DemoSize, generate_demo_data
+
+pytestmark = [pytest.mark.loopback]
 
 
 def switched_on_with_a_run(stack: Stack) -> None:

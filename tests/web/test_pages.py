@@ -20,6 +20,7 @@ from spotilla_procountor.adapters.web.auth import CSRF_HEADER, SESSION_COOKIE, R
 from spotilla_procountor.app.demo_data import DemoSize, generate_demo_data
 from spotilla_procountor.app.web import integration_admin
 
+pytestmark = [pytest.mark.loopback]
 SIGN_IN_AGAIN = {"fi": "Avaa sivu uudelleen Spotillasta", "en": "Open the page from Spotilla again"}
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from spotilla_procountor.adapters.web.auth import CSRF_HEADER
 
-pytestmark = [pytest.mark.loopback]
+pytestmark = [pytest.mark.loopback, pytest.mark.slow]
 
 
 def _printed(log: Path, process: subprocess.Popen, pattern: str) -> re.Match:
