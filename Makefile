@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: venv test lint demo reliability bench clean
+.PHONY: venv test lint demo demo-web reliability bench clean
 
 $(BIN)/spotilla-procountor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ test: venv lint
 
 demo: venv
 	$(BIN)/spotilla-procountor demo
+
+demo-web: venv  # the web pages with demo data and a fake Procountor; prints a link that opens them signed in
+	$(BIN)/spotilla-procountor demo-web
 
 reliability: venv  # full scale (500+ invoices in the crash matrix, several seeds); writes RELIABILITY.md
 	SPOTILLA_PROCOUNTOR_RELIABILITY_SCALE=$${SPOTILLA_PROCOUNTOR_RELIABILITY_SCALE:-6} \

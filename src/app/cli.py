@@ -498,6 +498,17 @@ def demo() -> None:
     sys.exit(run_demo(_console()))
 
 
+@app.command("demo-web")
+def demo_web(
+    port: Annotated[int, typer.Option(help="Port of the pages on 127.0.0.1 (0 = any free port).")] = 8080,
+) -> None:
+    """The web pages on a fresh machine: embedded database, fake Procountor, demo data, and a link that opens the
+    admin's page signed in. Runs until Ctrl-C."""
+    from spotilla_procountor.app.demo_web import run_demo_web
+
+    sys.exit(run_demo_web(_console(), port=port))
+
+
 @app.command("fake-procountor")
 def fake_procountor(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",

@@ -7,11 +7,13 @@ from typing import Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
 from spotilla_procountor.adapters.web.api import Guard, api_router, install_error_answers
 from spotilla_procountor.adapters.web.auth import Tokens
+from spotilla_procountor.adapters.web.pages import STATIC, pages_router
 from spotilla_procountor.app.admin import IntegrationAdmin
 
 
@@ -42,6 +44,8 @@ def create_app(
         guard = Guard(tokens)
         install_error_answers(app)
         app.include_router(api_router(admin, guard))
+        app.include_router(pages_router(admin, guard, tokens))
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
