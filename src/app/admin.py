@@ -144,7 +144,10 @@ class ItemKind(StrEnum):
 
 class ReasonView(_Model):
     code: str
-    message: str = Field(description="A sentence a person can act on.")
+    message: str = Field(description="A sentence a person can act on (English).")
+    params: dict[str, str] = Field(
+        default_factory=dict, description="The facts the sentence is made of, to say it in another language."
+    )
 
 
 class ItemView(_Model):
@@ -680,7 +683,7 @@ def _by_id(record: Record) -> int:
 
 
 def _reasons(reasons: Iterable[Reason]) -> list[ReasonView]:
-    return [ReasonView(code=str(r.code), message=r.message) for r in reasons]
+    return [ReasonView(code=str(r.code), message=r.message, params=r.sentence_facts) for r in reasons]
 
 
 def _item_view(record: Record, name: str | None) -> ItemView:

@@ -162,6 +162,12 @@ class Reason:
         return dict(self.params)
 
     @property
+    def sentence_facts(self) -> dict[str, str]:
+        """The facts its sentence is rendered from; empty for a reason kept only as its sentence."""
+        facts = self.facts
+        return {} if _LEGACY in facts else facts
+
+    @property
     def message(self) -> str:
         facts = self.facts
         if _LEGACY in facts:
