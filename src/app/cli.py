@@ -421,9 +421,11 @@ def retry(
 def run() -> None:
     """Run the service: every enabled organization every interval, 24/7, until SIGTERM or Ctrl-C.
 
-    Serves /healthz, /readyz and /metrics on HTTP_HOST:HTTP_PORT meanwhile.
+    Serves /healthz, /readyz, /metrics, the admin pages and the JSON API (/api/v1, /openapi.json) on
+    HTTP_HOST:HTTP_PORT meanwhile; the pages and the API need WEB_JWT_SECRET (without it they answer 503).
     """
     from spotilla_procountor.adapters.scheduler import TenantScheduler, serve_until_signalled
+    from spotilla_procountor.adapters.web.auth import WeakSecret
     from spotilla_procountor.app.web import PortUnavailable, start_web_server
 
     container = _container(preflight_follows=True)
@@ -437,11 +439,13 @@ def run() -> None:
         interval_minutes=settings.interval_minutes,
         concurrency=settings.tenant_concurrency,
     )
-    try:  # health and metrics (HTTP_HOST:HTTP_PORT); a port in use stops the start: no running blind
+    try:  # health, metrics, pages and API (HTTP_HOST:HTTP_PORT); a port in use stops the start: no running blind
         web = start_web_server(container, scheduler)
     except PortUnavailable as exc:
         typer.echo(f"Error: cannot serve /healthz, /readyz and /metrics: {exc}", err=True)
         raise typer.Exit(code=2) from None
+    except WeakSecret as exc:
+        raise _fail(f"the service cannot start: {exc}") from None
     try:
         serve_until_signalled(scheduler, service.stop)
     finally:  # after the runs under way have finished their items

@@ -66,6 +66,8 @@ class GatewayFactory:
     ) -> HttpProcountorGateway:
         """A gateway for one tenant's credentials; close it (or use it as a context manager) after the run."""
         base_url = FAKE_BASE_URL if self._transport is not None else base_url_for(environment)
+        if self._transport is None and environment == "test" and self._settings.procountor_test_url:
+            base_url = base_url_for(self._settings.procountor_test_url)
         return HttpProcountorGateway(
             base_url=base_url,
             api_prefix=self._settings.procountor_api_prefix,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
 from spotilla_procountor.app.render import local
@@ -58,6 +58,13 @@ class TenantAttention:
         return f"Organization {self.organization_id}: NEEDS ATTENTION: " + "; ".join(self.reasons)
 
 
+class Advice(StrEnum):
+    """Whom the reasons' advice is for: the operator at the command line, or the tenant's admin on its page."""
+
+    CLI = "cli"
+    PAGE = "page"
+
+
 def tenant_health(
     config: TenantConfig,
     *,
@@ -66,6 +73,7 @@ def tenant_health(
     failed_items: int,
     now: datetime,
     stale_after: timedelta,
+    advice: Advice = Advice.CLI,
 ) -> TenantAttention:
     """Judges a tenant by its newest finished run, the items failed now, and how long ago a run last did its work.
 
@@ -77,7 +85,12 @@ def tenant_health(
     elif latest is not None and latest.status == RunStatus.PARTIAL and not failed_items:
         # Items whose create failed in a way that is looked up again next run: failed now, not yet refused.
         reasons.append(f"the last run ({local(latest.started_at)}) could not transfer some items: {latest.error}")
-    if failed_items:
+    if failed_items and advice == Advice.PAGE:
+        reasons.append(
+            f"{failed_items} item(s) failed and were not transferred: the list of failed items says why; fix them, "
+            "then Retry"
+        )
+    elif failed_items:
         reasons.append(
             f"{failed_items} item(s) failed and were not transferred "
             f"(`spotilla-procountor status -o {org}` shows why; fix them, then `retry -o {org} --all-failed`)"
@@ -86,10 +99,16 @@ def tenant_health(
     since = max(filter(None, (success_at, config.updated_at)), default=None)
     if since is not None and now - since > stale_after:
         what = f"no successful run since {local(success_at)}" if success_at else "no successful run yet"
-        reasons.append(
-            f"{what} (allowed: {_minutes(stale_after)}): is `spotilla-procountor run` running, "
-            "and can it reach Procountor and the database?"
-        )
+        if advice == Advice.PAGE:
+            reasons.append(
+                f"{what} (runs are due every {_minutes(stale_after / 3)}): the service may be stopped or unable "
+                "to reach Procountor; Spotilla's operators can see why in its log"
+            )
+        else:
+            reasons.append(
+                f"{what} (allowed: {_minutes(stale_after)}): is `spotilla-procountor run` running, "
+                "and can it reach Procountor and the database?"
+            )
     return TenantAttention(org, tuple(reasons), success_at)
 
 

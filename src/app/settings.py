@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     procountor_adapter: Literal["http", "fake"] = Field(
         "http", description="`http` talks to Procountor; `fake` uses an in-process fake Procountor (demos, tests)."
     )
+    procountor_test_url: str | None = Field(
+        None,
+        description="Base URL that tenants of environment `test` use instead of Procountor's test environment "
+        "(a fake Procountor served with `spotilla-procountor fake-procountor`, for demos and tests).",
+    )
     procountor_api_prefix: str = Field(
         "/api", description="API version path: /api, /latest/api, /supported/api, /vYYMM/api."
     )
@@ -56,6 +61,13 @@ class Settings(BaseSettings):
         "the admin pages and the JSON API answer 503, /healthz, /readyz and /metrics still serve.",
     )
     web_jwt_secret_file: Path | None = Field(None, description="A file holding WEB_JWT_SECRET.")
+
+    @field_validator("procountor_test_url")
+    @classmethod
+    def _a_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
     @field_validator("secret_key", "client_id", "client_secret", "web_jwt_secret", mode="before")
     @classmethod

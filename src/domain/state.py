@@ -132,6 +132,7 @@ class Record:
     """Epoch of the run lock under which the last create was claimed."""
     claimed_at: datetime | None = None
     updated_at: datetime | None = None
+    state_since: datetime | None = None
 
     @property
     def in_doubt(self) -> bool:

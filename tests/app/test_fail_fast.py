@@ -189,6 +189,13 @@ def test_run_refuses_to_start_without_the_integrations_api_client_when_a_tenant_
     assert "SPOTILLA_PROCOUNTOR_CLIENT_ID and SPOTILLA_PROCOUNTOR_CLIENT_SECRET" in line
 
 
+def test_run_refuses_a_web_sign_in_secret_too_short_to_be_an_hs256_key(operator: Operator, database) -> None:
+    upgrade_database(database)
+    line = operator.refused("run", SPOTILLA_PROCOUNTOR_WEB_JWT_SECRET="short-secret-9f2")
+    assert "WEB_JWT_SECRET must be at least 32 bytes" in line
+    assert "short-secret-9f2" not in line
+
+
 def test_run_refuses_settings_that_are_wrong_in_one_line(operator: Operator, tmp_path: Path) -> None:
     missing = tmp_path / "no-such-secret"
     line = operator.refused(

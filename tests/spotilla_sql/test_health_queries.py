@@ -120,3 +120,43 @@ def test_a_snapshot_takes_two_statements_however_many_tenants(
     with count_statements(engine) as statements:
         queries.enabled_tenants()
     assert len(statements) == 1
+
+
+def test_one_tenant_s_records_are_counted_by_kind_and_state_in_one_statement_with_older_tasks_apart(
+    seed: Seed, store: SqlStateStore, engine: Engine
+) -> None:
+    org, other = _tenant(seed, store), _tenant(seed, store)
+
+    def record(org_id: int, kind: EntityKind, spotilla_id: int, state: RecordState, *reasons: Reason) -> None:
+        store.save_record(Record(org_id, kind, spotilla_id, state, reasons=reasons))
+
+    record(org, EntityKind.TASK, 1, RecordState.LINKED)
+    record(org, EntityKind.TASK, 2, RecordState.LINKED)
+    record(org, EntityKind.TASK, 3, RecordState.HELD_BACK, MISSING_ID)
+    record(org, EntityKind.TASK, 4, RecordState.HELD_BACK, BEFORE_START)
+    record(org, EntityKind.TASK, 5, RecordState.FAILED, REFUSED)
+    record(org, EntityKind.CUSTOMER, 1, RecordState.SENT)
+    record(other, EntityKind.TASK, 9, RecordState.FAILED, REFUSED)
+
+    with count_statements(engine) as statements:
+        counts = SqlHealthQueries(engine).record_counts(org)
+
+    assert len(statements) == 1
+    assert counts == {
+        (EntityKind.TASK, RecordState.LINKED): 2,
+        (EntityKind.TASK, RecordState.HELD_BACK): 1,
+        (EntityKind.TASK, None): 1,
+        (EntityKind.TASK, RecordState.FAILED): 1,
+        (EntityKind.CUSTOMER, RecordState.SENT): 1,
+    }
+
+
+def test_a_run_is_found_only_under_its_own_tenant(seed: Seed, store: SqlStateStore, clock: SteppingClock) -> None:
+    org, other = _tenant(seed, store), _tenant(seed, store)
+    run_id = _run(store, clock, org, RunStatus.SUCCEEDED)
+
+    found = store.run(org, run_id)
+
+    assert found is not None and (found.id, found.status) == (run_id, RunStatus.SUCCEEDED)
+    assert store.run(other, run_id) is None
+    assert store.run(org, run_id + 1000) is None

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, Text, func, literal, not_, select, true, union_al
 from sqlalchemy.orm import aliased
 
 from spotilla_procountor.adapters.spotilla_sql._sql import translated_errors
+from spotilla_procountor.adapters.spotilla_sql.models import OrganizationRow
 from spotilla_procountor.adapters.spotilla_sql.state_models import RecordRow, RunRow, SettingsRow
 from spotilla_procountor.domain.reasons import ReasonCode
 from spotilla_procountor.domain.state import SUCCESSFUL_RUNS, EntityKind, RecordState, RunStatus
@@ -82,6 +83,29 @@ class SqlHealthQueries:
                 if row.held_back or row.failed or row.in_doubt
             }
         return HealthSnapshot(tenants, items)
+
+    def organization_name(self, organization_id: int) -> str | None:
+        """The organization's name in Spotilla; None when Spotilla has no such organization."""
+        query = select(OrganizationRow.name).where(OrganizationRow.id == organization_id)
+        with translated_errors("reading the organization"), self._engine.connect() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else (row.name or "")
+
+    def record_counts(self, organization_id: int) -> dict[tuple[EntityKind, RecordState], int]:
+        """One tenant's records by kind and state, in one statement; held-back tasks completed before the start day
+        are counted apart, under (TASK, None) (they wait for nobody)."""
+        before = RecordRow.reasons.like(_BEFORE_START) & (RecordRow.state == RecordState.HELD_BACK.value)
+        query = (
+            select(RecordRow.kind, RecordRow.state, before.label("before_start"), func.count().label("n"))
+            .where(RecordRow.organization_id == organization_id)
+            .group_by(RecordRow.kind, RecordRow.state, before)
+        )
+        counts: dict[tuple[EntityKind, RecordState | None], int] = {}
+        with translated_errors("counting the organization's items"), self._engine.connect() as connection:
+            for row in connection.execute(query):
+                key = (EntityKind(row.kind), None if row.before_start else RecordState(row.state))
+                counts[key] = counts.get(key, 0) + row.n
+        return counts  # type: ignore[return-value]
 
 
 def _newest_run_id(*statuses: str):

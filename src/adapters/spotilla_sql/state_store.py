@@ -298,6 +298,13 @@ class SqlStateStore:
         with translated_errors("reading the run log"), Session(self._engine) as session:
             return [run_of(row) for row in session.scalars(query)]
 
+    def run(self, organization_id: int, run_id: int) -> RunSummary | None:
+        """One run of the tenant; None when there is none of that id, or it is another tenant's."""
+        query = select(RunRow).where(RunRow.id == run_id, RunRow.organization_id == organization_id)
+        with translated_errors("reading the run log"), Session(self._engine) as session:
+            row = session.scalars(query).first()
+            return run_of(row) if row is not None else None
+
     def run_events(self, run_id: int) -> list[Event]:
         """The events of one run, in the order they were recorded."""
         query = select(RunEventRow).where(RunEventRow.run_id == run_id).order_by(RunEventRow.id)

@@ -20,6 +20,7 @@ from spotilla_procountor.adapters.web.auth import (
     Tokens,
 )
 from spotilla_procountor.app.admin import (
+    Busy,
     Conflict,
     FieldErrors,
     IntegrationAdmin,
@@ -31,14 +32,15 @@ from spotilla_procountor.app.admin import (
     NotConfigured,
     OrganizationView,
     PreviewView,
-    ProcountorUnreachable,
     RetryAnswer,
     RunDetail,
     RunRequestAnswer,
     RunRequestOutcome,
     RunView,
     StatusView,
+    Unavailable,
 )
+from spotilla_procountor.domain.errors import RepositoryError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False, description="A token signed by Spotilla (HS256, WEB_JWT_SECRET).")
@@ -104,7 +106,9 @@ def install_error_answers(app: FastAPI) -> None:
     app.add_exception_handler(FieldErrors, _answer_field_errors)
     app.add_exception_handler(NotConfigured, _answer(404))
     app.add_exception_handler(Conflict, _answer(409))
-    app.add_exception_handler(ProcountorUnreachable, _answer(503))
+    app.add_exception_handler(Unavailable, _answer(503))
+    app.add_exception_handler(Busy, _answer(429))
+    app.add_exception_handler(RepositoryError, _answer(503))  # the database is away: try again, not a bug
 
 
 _ERRORS = {
