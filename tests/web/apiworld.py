@@ -1,47 +1,62 @@
-"""The world of the JSON API tests: the app served over real HTTP on loopback, a real database, the fake Procountor
-served on loopback, and Spotilla's signed tokens (imported by the tests; no conftest of its own)."""
+"""The world of the JSON API tests (imported by them; the pages' tests own tests/web/conftest.py).
+
+The app is wired as `run` wires it (`start_web_server` over the container and a scheduler) and served over real
+HTTP on loopback, over a real database (SQLite, or a PostgreSQL schema of its own). Two fake Procountor companies
+are served on loopback beside it: organization 1's, reached as environment `test` (PROCOUNTOR_TEST_URL) and not yet
+switched on; and organization 2's, switched on from the start with an API client of its own and one run behind it.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
+import time
+import urllib.parse
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
 import pytest
 from jwt.warnings import InsecureKeyLengthWarning
-from prometheus_client import CollectorRegistry
+from sqlalchemy import inspect, text
 
 from dbutil import postgres_engine
 from spotilla_procountor.adapters.procountor_fake import FakeProcountor
+from spotilla_procountor.adapters.scheduler import TenantScheduler
 from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
-from spotilla_procountor.adapters.web.app import create_app
 from spotilla_procountor.adapters.web.auth import SESSION_COOKIE, Role, Session, Tokens
-from spotilla_procountor.adapters.web.server import BackgroundServer
-from spotilla_procountor.app.admin import IntegrationAdmin
 from spotilla_procountor.app.container import Container, build_container
-from spotilla_procountor.app.credentials import new_key
+from spotilla_procountor.app.credentials import ApiClient, new_key
+from spotilla_procountor.app.demo_data import DemoSize, generate_demo_data
 from spotilla_procountor.app.settings import Settings
+from spotilla_procountor.app.web import WebServer, start_web_server
 
 # Canaries: none of them may appear in any answer of the API.
 JWT_SECRET = "canary-jwt-secret-7d1c5a3e9b2f4068a1c3e5d7f9b1a3c5"
 CLIENT_ID = "api-client"
 CLIENT_SECRET = "canary-client-secret-2e8a41"
 API_KEY = "canary-api-key-5f90c3"
+OWN_CLIENT_ID = "own-client-of-org-2"
+OWN_CLIENT_SECRET = "canary-own-client-secret-b7d2"
+API_KEY_2 = "canary-api-key-of-org-2-11e4"
 IBAN = "FI4950009420028730"
+SWITCH_ON = {
+    "api_key": API_KEY,
+    "environment": "test",
+    "policy": "ALL_COMPLETED",
+    "bank_account": "FI49 5000 9420 0287 30",
+    "tasks_completed_from": "2000-01-01",
+}
+"""Organization 1's admin switching the integration on (the key is the one its fake company accepts)."""
 PATH_SAMPLES = {"organization_id": 2, "kind": "task", "spotilla_id": 1, "run_id": 1}
 """A value for every path parameter of the API; a new parameter without one fails the tests that go over routes."""
-
-
-class Ready:
-    def reasons(self) -> list[str]:
-        return []
+ORGANIZATION = "/api/v1/organizations/{organization_id}"
 
 
 @dataclass
@@ -50,16 +65,22 @@ class ApiWorld:
 
     url: str
     container: Container
+    scheduler: TenantScheduler
     tokens: Tokens
     fake: FakeProcountor
-    procountor_url: str
+    """Organization 1's Procountor company."""
+    other_fake: FakeProcountor
+    """Organization 2's Procountor company."""
+    _scheduler_started: bool = field(default=False, repr=False)
+
+    # -- who asks --------------------------------------------------------------------------------------------
 
     def token(self, organization_id: int = 1, role: Role = Role.ADMIN, subject: str = "anna@yritys.fi") -> str:
         return self.tokens.issue(subject=subject, organization_id=organization_id, role=role)
 
-    def client(self, token: str | None = None, **kwargs: object) -> httpx.Client:
+    def client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60, **kwargs)
 
     def admin(self, organization_id: int = 1) -> httpx.Client:
         return self.client(self.token(organization_id, Role.ADMIN))
@@ -72,16 +93,55 @@ class ApiWorld:
         session = self.tokens.start_session(self.tokens.verify(self.token(organization_id, role)))
         return self.client(cookies={SESSION_COOKIE: session.cookie}), session
 
+    # -- what stands behind ------------------------------------------------------------------------------------
 
-def settings_for(database_url: str, *, jwt_secret: str | None = JWT_SECRET) -> Settings:
+    def switch_on(self, organization_id: int = 1, **changes: object) -> dict:
+        """Organization 1's admin switches on through the API (the key checked with its fake company)."""
+        with self.admin(organization_id) as client:
+            answer = client.put(f"/api/v1/organizations/{organization_id}/integration", json=SWITCH_ON | changes)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def start_scheduler(self) -> None:
+        """Starts the runs as `run` does: every tenant switched on runs at once, then every interval."""
+        self.scheduler.start()
+        self._scheduler_started = True
+
+    def wait_for_runs(self, organization_id: int, count: int, timeout_s: float = 60) -> list[dict]:
+        """The organization's runs once `count` of them have finished (as the API lists them, newest first)."""
+        deadline = time.monotonic() + timeout_s
+        with self.operator() as client:
+            while True:
+                runs = client.get(f"/api/v1/organizations/{organization_id}/runs").json()
+                finished = [r for r in runs if r["finished_at"] is not None]
+                if len(finished) >= count and all(r["finished_at"] for r in runs):
+                    return runs
+                assert time.monotonic() < deadline, f"{count} run(s) did not finish in {timeout_s} s: {runs}"
+                time.sleep(0.1)
+
+    def tables(self) -> dict[str, list[tuple]]:
+        """Every row of the integration's own tables (procountor_*), to see that nothing changed."""
+        engine = self.container.engine()
+        names = sorted(n for n in inspect(engine).get_table_names() if n.startswith("procountor_"))
+        with engine.connect() as connection:
+            return {n: sorted(map(tuple, connection.execute(text(f'SELECT * FROM "{n}"'))), key=repr) for n in names}
+
+    def close(self) -> None:
+        if self._scheduler_started:
+            self.scheduler.shutdown()
+
+
+def settings_for(database_url: str, procountor_url: str, *, jwt_secret: str | None = JWT_SECRET) -> Settings:
     return Settings(
         database_url=database_url,
         secret_key=new_key(),
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         web_jwt_secret=jwt_secret,
+        procountor_test_url=procountor_url,
         http_host="127.0.0.1",
         http_port=0,
+        claim_grace_s=0,
         _env_file=None,
         secret_key_file=None,
         client_id_file=None,
@@ -90,25 +150,53 @@ def settings_for(database_url: str, *, jwt_secret: str | None = JWT_SECRET) -> S
     )
 
 
+def _scheduler(container: Container) -> TenantScheduler:
+    """The scheduler as `run` makes it (not started: `ApiWorld.start_scheduler`)."""
+    service, tenants, settings = container.sync_service(), container.tenants(), container.settings()
+    return TenantScheduler(
+        sync_tenant=service.sync,
+        enabled_tenants=lambda: [c.organization_id for c in tenants.list() if c.enabled],
+        interval_minutes=settings.interval_minutes,
+        concurrency=settings.tenant_concurrency,
+    )
+
+
+def _organization_2(container: Container, procountor_url: str) -> None:
+    """Organization 2: its own API client, switched on by an operator, and one run of it done."""
+    generate_demo_data(container.engine(), organization_id=2, organization_name="Toinen Oy", size=SMALL, seed=2)
+    container.tenants().enable(
+        2,
+        API_KEY_2,
+        client=ApiClient(OWN_CLIENT_ID, OWN_CLIENT_SECRET),
+        environment=procountor_url,
+        bank_account=IBAN,
+        tasks_completed_from=date(2000, 1, 1),
+    )
+    container.sync_service().sync(2)
+
+
+SMALL = DemoSize(customers=4, products=3, tasks=8, bad_customer_share=0.25)
+
+
 @contextmanager
 def served_api(database_url: str, *, jwt_secret: str | None = JWT_SECRET) -> Iterator[ApiWorld]:
-    """The API over a migrated database at `database_url`, with the fake Procountor served beside it."""
-    settings = settings_for(database_url, jwt_secret=jwt_secret)
-    container = build_container(settings)
-    upgrade_database(container.engine())
-    tokens = Tokens(jwt_secret) if jwt_secret else None
+    """The API over a fresh database at `database_url`, wired as `run` wires it."""
     fake = FakeProcountor(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, api_key=API_KEY)
-    app = create_app(readiness=Ready(), registry=CollectorRegistry(), admin=IntegrationAdmin, tokens=lambda: tokens)
-    server = BackgroundServer(app, host="127.0.0.1", port=0)
-    with fake.serve() as procountor:
-        server.start()
-        try:
-            yield ApiWorld(
-                f"http://127.0.0.1:{server.port}", container, tokens or Tokens(JWT_SECRET), fake, procountor.url
-            )
-        finally:
-            server.stop()
-            container.engine().dispose()
+    other = FakeProcountor(client_id=OWN_CLIENT_ID, client_secret=OWN_CLIENT_SECRET, api_key=API_KEY_2)
+    with ExitStack() as stack:
+        procountor, other_procountor = stack.enter_context(fake.serve()), stack.enter_context(other.serve())
+        container = build_container(settings_for(database_url, procountor.url, jwt_secret=jwt_secret))
+        stack.callback(container.engine().dispose)
+        upgrade_database(container.engine())
+        generate_demo_data(container.engine(), organization_id=1, organization_name="Demo Huolto Oy", size=SMALL)
+        _organization_2(container, other_procountor.url)
+        scheduler = _scheduler(container)
+        web: WebServer = start_web_server(container, scheduler)
+        stack.callback(web.stop)
+        tokens = Tokens(jwt_secret or JWT_SECRET)  # without a secret set, tokens are still made (and refused)
+        world = ApiWorld(f"http://127.0.0.1:{web.server.port}", container, scheduler, tokens, fake, other)
+        stack.callback(world.close)  # the scheduler stops before the server and the database go
+        yield world
 
 
 def sqlite_url(folder: Path) -> str:
@@ -142,6 +230,48 @@ def signed(payload: dict, key: object = JWT_SECRET, algorithm: str = "HS256") ->
         return jwt.encode(payload, key, algorithm=algorithm)  # type: ignore[arg-type]
 
 
+def secret_forms(*secrets: str) -> list[str]:
+    """A secret as it may leak: as it is, URL-quoted, base64 (as in a Basic header)."""
+    forms = []
+    for secret in secrets:
+        forms += [secret, urllib.parse.quote(secret), base64.b64encode(secret.encode()).decode()]
+    return forms
+
+
+# -- the API's operations ------------------------------------------------------------------------------------------
+
+
+def api_operations(world: ApiWorld) -> list[tuple[str, str]]:
+    """(method, path template) of every `/api/v1` operation, read from the served OpenAPI document."""
+    document = httpx.get(f"{world.url}/openapi.json", timeout=10).json()
+    return [
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        if path.startswith("/api/v1/")
+        for method in operations
+    ]
+
+
+def organization_operations(world: ApiWorld) -> list[tuple[str, str]]:
+    """Every operation under `/api/v1/organizations/{organization_id}`, switching off (DELETE) last."""
+    operations = [(m, p) for m, p in api_operations(world) if p.startswith(ORGANIZATION)]
+    assert len(operations) >= 10, f"the OpenAPI document lists too few organization endpoints: {operations}"
+    return sorted(operations, key=lambda op: op[0] == "DELETE")
+
+
+def concrete(path: str, **values: object) -> str:
+    """The path with every parameter filled from `values`, else from PATH_SAMPLES; an unknown one fails."""
+    names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+    unknown = [name for name in names if name not in values and name not in PATH_SAMPLES]
+    assert not unknown, f"no sample value for the path parameter(s) {unknown} of {path}: add them to PATH_SAMPLES"
+    return path.format(**{**PATH_SAMPLES, **values})
+
+
+def send(client: httpx.Client, method: str, path: str, **headers: str) -> httpx.Response:
+    """The request an honest client would send: a PUT carries a valid (empty) change."""
+    return client.request(method, path, json={} if method == "PUT" else None, headers=headers)
+
+
 # -- fixtures (imported by the test modules) ------------------------------------------------------------------------
 
 BACKENDS = [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
@@ -164,6 +294,13 @@ def api(tmp_path: Path) -> Iterator[ApiWorld]:
         yield world
 
 
+@pytest.fixture(scope="module")
+def unchanging_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiWorld]:
+    """The API over SQLite, shared by a module's tests that change nothing (their requests are all refused)."""
+    with served_api(sqlite_url(tmp_path_factory.mktemp("api"))) as world:
+        yield world
+
+
 @pytest.fixture(params=BACKENDS)
 def api_on_each_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ApiWorld]:
     """The API over SQLite, then over PostgreSQL."""
@@ -171,20 +308,10 @@ def api_on_each_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iter
         yield world
 
 
-def api_operations(world: ApiWorld) -> list[tuple[str, str]]:
-    """(method, path template) of every `/api/v1` operation, read from the served OpenAPI document."""
-    document = httpx.get(f"{world.url}/openapi.json", timeout=10).json()
-    return [
-        (method.upper(), path)
-        for path, operations in document["paths"].items()
-        if path.startswith("/api/v1/")
-        for method in operations
-    ]
-
-
-def concrete(path: str, **values: object) -> str:
-    """The path with every parameter filled from `values`, else from PATH_SAMPLES; an unknown one fails."""
-    names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
-    unknown = [name for name in names if name not in values and name not in PATH_SAMPLES]
-    assert not unknown, f"no sample value for the path parameter(s) {unknown} of {path}: add them to PATH_SAMPLES"
-    return path.format(**{**PATH_SAMPLES, **values})
+def until(condition: Callable[[], object], timeout_s: float = 30, what: str = "the condition") -> object:
+    """Polls `condition` until it is truthy; fails naming `what` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout_s} s"
+        time.sleep(0.05)
+    return value

@@ -11,15 +11,20 @@ import httpx
 import pytest
 from apiworld import (
     JWT_SECRET,
+    ORGANIZATION,
+    SWITCH_ON,
     ApiWorld,
     api,
     api_on_each_database,
     api_operations,
     claims,
     concrete,
+    organization_operations,
+    send,
     served_api,
     signed,
     sqlite_url,
+    unchanging_api,
     unsigned,
 )
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -29,23 +34,11 @@ from spotilla_procountor.adapters.web.auth import CSRF_HEADER, SESSION_COOKIE, R
 from spotilla_procountor.app.cli import app as cli
 
 pytestmark = pytest.mark.loopback
-__all__ = ["api", "api_on_each_database"]  # fixtures
+__all__ = ["api", "api_on_each_database", "unchanging_api"]  # fixtures
 
-ORGANIZATION = "/api/v1/organizations/{organization_id}"
 CHANGES = {"PUT", "POST", "DELETE", "PATCH"}
 ANOTHER_ORGANIZATION = {"detail": "you may see only organization 1"}
 NO_CSRF = {"detail": "the request has no valid CSRF token; reload the page and try again"}
-
-
-def send(client: httpx.Client, method: str, path: str, **headers: str) -> httpx.Response:
-    """The request an honest client would send: a PUT carries a valid (empty) change."""
-    return client.request(method, path, json={} if method == "PUT" else None, headers=headers)
-
-
-def organization_operations(world: ApiWorld) -> list[tuple[str, str]]:
-    operations = [(m, p) for m, p in api_operations(world) if p.startswith(ORGANIZATION)]
-    assert len(operations) >= 10, f"the OpenAPI document lists too few organization endpoints: {operations}"
-    return operations
 
 
 # -- one organization's admin --------------------------------------------------------------------------------------
@@ -55,6 +48,7 @@ def test_an_admin_gets_403_on_another_organization_at_every_endpoint_with_every_
     api_on_each_database: ApiWorld,
 ) -> None:
     world = api_on_each_database
+    before, asked = world.tables(), len(world.other_fake.request_log)
     with world.admin(1) as client:
         refused = {
             (method, path): (answer.status_code, answer.json())
@@ -62,29 +56,44 @@ def test_an_admin_gets_403_on_another_organization_at_every_endpoint_with_every_
             for answer in [send(client, method, concrete(path, organization_id=2))]
         }
     assert refused == dict.fromkeys(refused, (403, ANOTHER_ORGANIZATION))
+    assert world.tables() == before  # organization 2 is still on, nothing retried, no run asked for
+    assert len(world.other_fake.request_log) == asked  # its Procountor company was not asked anything
 
 
-def test_only_operators_list_every_organization(api: ApiWorld) -> None:
-    with api.admin(1) as client:
+def test_an_operator_reaches_every_endpoint_of_every_organization(api_on_each_database: ApiWorld) -> None:
+    world = api_on_each_database
+    with world.operator() as client:
+        answers = {
+            (method, path): send(client, method, concrete(path, organization_id=2, run_id=run_id)).status_code
+            for run_id in [client.get("/api/v1/organizations/2/runs").json()[0]["id"]]
+            for method, path in organization_operations(world)
+        }
+        everyone = client.get("/api/v1/organizations")
+    assert {op: code for op, code in answers.items() if code in (401, 403) or code >= 500} == {}
+    assert (everyone.status_code, [o["organization_id"] for o in everyone.json()]) == (200, [2])
+
+
+def test_only_operators_list_every_organization(unchanging_api: ApiWorld) -> None:
+    with unchanging_api.admin(1) as client:
         answer = client.get("/api/v1/organizations")
     assert (answer.status_code, answer.json()) == (403, {"detail": "only Spotilla's operators see every organization"})
 
 
-def test_a_session_of_one_organization_is_refused_on_another_even_with_its_csrf_value(api: ApiWorld) -> None:
-    client, session = api.session(1)
+def test_a_session_of_one_organization_is_refused_on_another_even_with_its_csrf_value(unchanging_api: ApiWorld) -> None:
+    client, session = unchanging_api.session(1)
     with client:
-        for method, path in organization_operations(api):
+        for method, path in organization_operations(unchanging_api):
             csrf = {CSRF_HEADER: session.principal.csrf or ""}
             answer = send(client, method, concrete(path, organization_id=2), **csrf)
             assert (method, path, answer.status_code, answer.json()) == (method, path, 403, ANOTHER_ORGANIZATION)
 
 
 def test_a_token_printed_by_the_token_command_is_accepted_as_that_admin(
-    api: ApiWorld, monkeypatch: pytest.MonkeyPatch
+    unchanging_api: ApiWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SPOTILLA_PROCOUNTOR_WEB_JWT_SECRET", JWT_SECRET)
     printed = CliRunner().invoke(cli, ["token", "--organization", "1", "--role", "admin"]).stdout.strip()
-    with api.client(printed) as client:
+    with unchanging_api.client(printed) as client:
         answer = client.get("/api/v1/organizations/2/status")
     assert (answer.status_code, answer.json()) == (403, ANOTHER_ORGANIZATION)  # known as organization 1's admin
 
@@ -129,33 +138,35 @@ def assert_refused_401(answer: httpx.Response, words: str, token: str | None = N
 
 
 @pytest.mark.parametrize("case", BAD_TOKENS)
-def test_a_token_that_is_not_a_valid_short_lived_spotilla_token_gets_401_saying_why(api: ApiWorld, case: str) -> None:
+def test_a_token_that_is_not_a_valid_short_lived_spotilla_token_gets_401_saying_why(
+    unchanging_api: ApiWorld, case: str
+) -> None:
     make, words = BAD_TOKENS[case]
     token = make()
-    with api.client(token) as client:
+    with unchanging_api.client(token) as client:
         for method, path in [("GET", f"{ORGANIZATION}/status"), ("DELETE", f"{ORGANIZATION}/integration")]:
             assert_refused_401(send(client, method, concrete(path, organization_id=1)), words, token)
 
 
-def test_a_session_cookie_is_no_bearer_token_and_a_bearer_token_no_session_cookie(api: ApiWorld) -> None:
-    _client, session = api.session(1)
-    with api.client(session.cookie) as client:
+def test_a_session_cookie_is_no_bearer_token_and_a_bearer_token_no_session_cookie(unchanging_api: ApiWorld) -> None:
+    _client, session = unchanging_api.session(1)
+    with unchanging_api.client(session.cookie) as client:
         assert_refused_401(client.get("/api/v1/organizations/1/status"), "signature is not valid", session.cookie)
-    token = api.token(1)
-    with api.client(cookies={SESSION_COOKIE: token}) as client:
+    token = unchanging_api.token(1)
+    with unchanging_api.client(cookies={SESSION_COOKIE: token}) as client:
         assert_refused_401(client.get("/api/v1/organizations/1/status"), "signature is not valid", token)
 
 
-def test_a_session_that_has_ended_gets_401(api: ApiWorld) -> None:
+def test_a_session_that_has_ended_gets_401(unchanging_api: ApiWorld) -> None:
     long_ago = Tokens(JWT_SECRET, session_lifetime=timedelta(minutes=-5))  # begun 8 hours and 5 minutes ago
-    ended = long_ago.start_session(long_ago.verify(api.token(1)))
-    with api.client(cookies={SESSION_COOKIE: ended.cookie}) as client:
+    ended = long_ago.start_session(long_ago.verify(unchanging_api.token(1)))
+    with unchanging_api.client(cookies={SESSION_COOKIE: ended.cookie}) as client:
         assert_refused_401(client.get("/api/v1/organizations/1/status"), "the token has expired", ended.cookie)
 
 
-def test_no_token_gets_401_at_every_endpoint(api: ApiWorld) -> None:
-    with api.client() as client:
-        for method, path in api_operations(api):
+def test_no_token_gets_401_at_every_endpoint(unchanging_api: ApiWorld) -> None:
+    with unchanging_api.client() as client:
+        for method, path in api_operations(unchanging_api):
             answer = send(client, method, concrete(path, organization_id=1))
             assert_refused_401(answer, "no token: send Authorization: Bearer <token>, or open the page from Spotilla")
         basic = client.get("/api/v1/organizations/1/status", headers={"Authorization": "Basic YW5uYTpzYWxhaW5lbg=="})
@@ -178,21 +189,45 @@ def test_without_web_jwt_secret_the_api_answers_503_and_health_still_serves(tmp_
 # -- the pages' session: a change needs its CSRF value ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("csrf", [None, "", "a-wrong-csrf-value-of-forty-three-characters-xx"])
-def test_a_change_with_the_session_cookie_but_without_its_csrf_value_gets_403(api: ApiWorld, csrf: str | None) -> None:
+WRONG_CSRF = [{}, {CSRF_HEADER: ""}, {CSRF_HEADER: "a-wrong-csrf-value-of-forty-three-characters-xx"}]
+
+
+def test_a_change_with_the_session_cookie_but_without_its_csrf_value_gets_403_and_changes_nothing(
+    api: ApiWorld,
+) -> None:
+    api.switch_on(1)
+    before, asked = api.tables(), len(api.fake.request_log)
     client, _session = api.session(1)
-    headers = {} if csrf is None else {CSRF_HEADER: csrf}
     with client:
-        for method, path in organization_operations(api):
-            if method not in CHANGES:
-                continue
-            answer = send(client, method, concrete(path, organization_id=1), **headers)
-            assert (method, path, answer.status_code, answer.json()) == (method, path, 403, NO_CSRF)
+        for headers in WRONG_CSRF:
+            for method, path in organization_operations(api):
+                if method in CHANGES:
+                    answer = send(client, method, concrete(path, organization_id=1), **headers)
+                    assert (method, path, answer.status_code, answer.json()) == (method, path, 403, NO_CSRF)
+    assert api.tables() == before  # still on, with the same settings; nothing retried, no run
+    assert len(api.fake.request_log) == asked  # Procountor was not asked: no key checked, no preview, no run
 
 
-def test_another_session_s_csrf_value_does_not_open_this_one(api: ApiWorld) -> None:
-    client, _mine = api.session(1)
-    _other, theirs = api.session(1, Role.OPERATOR)
+def test_with_the_session_s_csrf_value_changes_go_through_and_reading_needs_none(api: ApiWorld) -> None:
+    client, session = api.session(1)
+    csrf = {CSRF_HEADER: session.principal.csrf or ""}
+    with client:
+        assert client.get("/api/v1/organizations/1/integration").json()["configured"] is False
+        switched_on = client.put("/api/v1/organizations/1/integration", json=SWITCH_ON, headers=csrf)
+        assert (switched_on.status_code, switched_on.json()["enabled"]) == (200, True)
+        preview = client.post("/api/v1/organizations/1/sync", params={"dry_run": "true"}, headers=csrf)
+        assert preview.status_code == 200 and preview.json()["would_create"]
+        assert client.post("/api/v1/organizations/1/retry-failed", headers=csrf).status_code == 202
+        switched_off = client.delete("/api/v1/organizations/1/integration", headers=csrf)
+        assert (switched_off.status_code, switched_off.json()["enabled"]) == (200, False)
+        assert client.get("/api/v1/organizations/1/status").status_code == 200
+    stored = api.container.state().settings_row(1)
+    assert stored is not None and not stored.enabled and stored.bank_account == "FI4950009420028730"
+
+
+def test_another_session_s_csrf_value_does_not_open_this_one(unchanging_api: ApiWorld) -> None:
+    client, _mine = unchanging_api.session(1)
+    _other, theirs = unchanging_api.session(1, Role.OPERATOR)
     with client:
         answer = client.delete(
             "/api/v1/organizations/1/integration", headers={CSRF_HEADER: theirs.principal.csrf or ""}
