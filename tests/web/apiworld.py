@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ import httpx
 import jwt
 import pytest
 from jwt.warnings import InsecureKeyLengthWarning
-from sqlalchemy import inspect, text
+from sqlalchemy import DateTime, MetaData, bindparam, inspect, text
 
 from dbutil import postgres_engine
 from spotilla_procountor.adapters.procountor_fake import FakeProcountor
@@ -161,6 +162,88 @@ def _scheduler(container: Container) -> TenantScheduler:
     )
 
 
+GOOD_CUSTOMER, HELD_CUSTOMER, PRODUCT = 101, 102, 201
+INVOICED_TASK, HELD_TASK, UNFINISHED_TASK = 301, 302, 303
+"""Organization 1: a task of a customer with a business ID, a task of one without, and a task not completed."""
+
+
+def seed_organization_1(container: Container) -> None:
+    """Organization 1's rows in Spotilla's tables, written as Spotilla writes them."""
+    engine, now = container.engine(), datetime.now(UTC).replace(tzinfo=None)
+
+    def customer(id_: int, name: str, business_id: str | None) -> dict:
+        return {
+            "id": id_,
+            "organization_id": 1,
+            "name": name,
+            "business_id": business_id,
+            "country": "FI",
+            "street_address": "Satamakatu 3",
+            "postal_code": "00160",
+            "city": "Helsinki",
+            "payment_term_days": 14,
+            "created_at": now - timedelta(days=30),
+            "updated_at": now - timedelta(days=30),
+        }
+
+    def task(id_: int, customer_id: int, status: str) -> dict:
+        completed = now - timedelta(days=2) if status == "COMPLETED" else None
+        return {
+            "id": id_,
+            "organization_id": 1,
+            "customer_id": customer_id,
+            "title": f"Huolto {id_}",
+            "status": status,
+            "completed_at": completed,
+            "created_at": now - timedelta(days=3),
+            "updated_at": completed or now,
+        }
+
+    rows = {
+        "organizations": [{"id": 1, "name": "Demo Huolto Oy"}],
+        "customers": [
+            customer(GOOD_CUSTOMER, "Hyvä Asiakas Oy", "1234567-1"),
+            customer(HELD_CUSTOMER, "Puute Oy", None),
+        ],
+        "products": [
+            {
+                "id": PRODUCT,
+                "organization_id": 1,
+                "code": "P-1",
+                "name": "Huoltotyö",
+                "unit": "h",
+                "unit_price": Decimal("60.00"),
+                "vat_percent": Decimal("25.5"),
+                "created_at": now - timedelta(days=60),
+                "updated_at": now - timedelta(days=60),
+            }
+        ],
+        "tasks": [
+            task(INVOICED_TASK, GOOD_CUSTOMER, "COMPLETED"),
+            task(HELD_TASK, HELD_CUSTOMER, "COMPLETED"),
+            task(UNFINISHED_TASK, GOOD_CUSTOMER, "IN_PROGRESS"),
+        ],
+        "task_products": [{"task_id": t, "product_id": PRODUCT, "quantity": Decimal("2")} for t in (301, 302, 303)],
+    }
+    tables = MetaData()
+    tables.reflect(engine, only=list(rows))
+    with engine.begin() as connection:
+        for name, values in rows.items():
+            connection.execute(tables.tables[name].insert(), values)
+
+
+def give_business_id(container: Container, customer_id: int, business_id: str) -> None:
+    """Someone fixes the customer in Spotilla."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with container.engine().begin() as connection:
+        connection.execute(
+            text("UPDATE customers SET business_id = :bid, updated_at = :now WHERE id = :id").bindparams(
+                bindparam("now", type_=DateTime())
+            ),
+            {"bid": business_id, "now": now, "id": customer_id},
+        )
+
+
 def _organization_2(container: Container, procountor_url: str) -> None:
     """Organization 2: its own API client, switched on by an operator, and one run of it done."""
     generate_demo_data(container.engine(), organization_id=2, organization_name="Toinen Oy", size=SMALL, seed=2)
@@ -188,7 +271,7 @@ def served_api(database_url: str, *, jwt_secret: str | None = JWT_SECRET) -> Ite
         container = build_container(settings_for(database_url, procountor.url, jwt_secret=jwt_secret))
         stack.callback(container.engine().dispose)
         upgrade_database(container.engine())
-        generate_demo_data(container.engine(), organization_id=1, organization_name="Demo Huolto Oy", size=SMALL)
+        seed_organization_1(container)
         _organization_2(container, other_procountor.url)
         scheduler = _scheduler(container)
         web: WebServer = start_web_server(container, scheduler)
