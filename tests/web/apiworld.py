@@ -72,6 +72,7 @@ class ApiWorld:
     """Organization 1's Procountor company."""
     other_fake: FakeProcountor
     """Organization 2's Procountor company."""
+    other_url: str
     _scheduler_started: bool = field(default=False, repr=False)
 
     # -- who asks --------------------------------------------------------------------------------------------
@@ -102,6 +103,11 @@ class ApiWorld:
             answer = client.put(f"/api/v1/organizations/{organization_id}/integration", json=SWITCH_ON | changes)
         assert answer.status_code == 200, answer.text
         return answer.json()
+
+    def switch_both_on(self) -> None:
+        """Organization 1 through the API, organization 2 as an operator does (whatever was switched off)."""
+        self.switch_on(1)
+        enable_organization_2(self.container, self.other_url)
 
     def start_scheduler(self) -> None:
         """Starts the runs as `run` does: every tenant switched on runs at once, then every interval."""
@@ -244,9 +250,8 @@ def give_business_id(container: Container, customer_id: int, business_id: str) -
         )
 
 
-def _organization_2(container: Container, procountor_url: str) -> None:
-    """Organization 2: its own API client, switched on by an operator, and one run of it done."""
-    generate_demo_data(container.engine(), organization_id=2, organization_name="Toinen Oy", size=SMALL, seed=2)
+def enable_organization_2(container: Container, procountor_url: str) -> None:
+    """An operator switches organization 2 on, with the API client of its own (as `tenants enable` does)."""
     container.tenants().enable(
         2,
         API_KEY_2,
@@ -255,6 +260,12 @@ def _organization_2(container: Container, procountor_url: str) -> None:
         bank_account=IBAN,
         tasks_completed_from=date(2000, 1, 1),
     )
+
+
+def _organization_2(container: Container, procountor_url: str) -> None:
+    """Organization 2: its own API client, switched on by an operator, and one run of it done."""
+    generate_demo_data(container.engine(), organization_id=2, organization_name="Toinen Oy", size=SMALL, seed=2)
+    enable_organization_2(container, procountor_url)
     container.sync_service().sync(2)
 
 
@@ -277,7 +288,8 @@ def served_api(database_url: str, *, jwt_secret: str | None = JWT_SECRET) -> Ite
         web: WebServer = start_web_server(container, scheduler)
         stack.callback(web.stop)
         tokens = Tokens(jwt_secret or JWT_SECRET)  # without a secret set, tokens are still made (and refused)
-        world = ApiWorld(f"http://127.0.0.1:{web.server.port}", container, scheduler, tokens, fake, other)
+        url = f"http://127.0.0.1:{web.server.port}"
+        world = ApiWorld(url, container, scheduler, tokens, fake, other, other_procountor.url)
         stack.callback(world.close)  # the scheduler stops before the server and the database go
         yield world
 

@@ -98,18 +98,19 @@ def test_without_a_scheduler_in_the_process_run_now_says_the_next_scheduled_run_
 
 def test_a_second_run_now_while_one_is_queued_gets_429(api: ApiWorld) -> None:
     api.switch_on(1)
-    api.start_scheduler()
     api.fake.set_faults(FaultPlan(latency_ms=300))  # the first run takes a few seconds
+    api.start_scheduler()  # its first run of organization 1 starts at once
     with api.admin(1) as client:
-        assert client.post(at(1, "/sync")).status_code == 202
         until(lambda: [r for r in client.get(at(1, "/runs")).json() if r["status"] == "RUNNING"], what="a run")
         queued = client.post(at(1, "/sync"))  # behind the run under way
         again = client.post(at(1, "/sync"))
         assert (queued.status_code, queued.json()["outcome"]) == (202, "queued")
         assert (again.status_code, again.json()["outcome"]) == (429, "already_queued")
+        assert again.json()["message"] == "a run is already queued and starts shortly; wait for it to finish"
         assert client.get(at(1, "/status")).json()["run_queued"] is True
         api.fake.set_faults(FaultPlan())
         runs = api.wait_for_runs(1, 2)
+        assert client.get(at(1, "/status")).json()["run_queued"] is False
     assert [r["status"] for r in runs] == ["SUCCEEDED", "SUCCEEDED"]  # the queued one ran; the refused one did not
 
 
