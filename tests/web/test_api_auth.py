@@ -184,6 +184,9 @@ def test_without_web_jwt_secret_the_api_answers_503_and_health_still_serves(tmp_
                 {"detail": "sign-in is not set up on this service: WEB_JWT_SECRET is not configured"},
             )
         assert client.get("/healthz").status_code == 200
+        document, operations = client.get("/openapi.json").json(), api_operations(world)
+    undocumented = [(m, p) for m, p in operations if "503" not in document["paths"][p][m.lower()]["responses"]]
+    assert undocumented == []  # Spotilla reading the document knows this answer
 
 
 # -- the pages' session: a change needs its CSRF value ------------------------------------------------------------
