@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from apiworld import HELD_TASK, ORGANIZATION, ApiWorld, api, served_api, sqlite_url
+from apiworld import BACKENDS, HELD_TASK, ORGANIZATION, ApiWorld, api, database_url, served_api
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -44,8 +44,8 @@ CHECKS = [
 """Not `negative_data_rejection`: it counts a query parameter or header the operation does not define as bad data
 that must be refused, and the API (as FastAPI does) ignores those. Bad values of what it defines get a 422, which
 the checks above hold to the document like every other answer."""
-EXAMPLES = 10
-"""Examples per operation, mode and role; the whole run stays well under a minute."""
+EXAMPLES = 8
+"""Examples per operation, mode, role and database: each run takes well under half a minute."""
 RUN = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -55,11 +55,11 @@ RUN = settings(
 )
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiWorld]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiWorld]:
     """Organization 1 switched on through the API with a run behind it, organization 2 (its own API client) too;
     the scheduler serves Run now, so the random requests queue real runs against the fake Procountor."""
-    with served_api(sqlite_url(tmp_path_factory.mktemp("schema"))) as world:
+    with database_url(request.param, tmp_path_factory.mktemp("schema")) as url, served_api(url) as world:
         world.switch_on(1)
         world.start_scheduler()
         world.wait_for_runs(1, 1)
@@ -83,15 +83,20 @@ def api_schema(world: ApiWorld) -> schemathesis.BaseSchema:
     organizations = [{"organization_id": 1}, {"organization_id": 2}]
     existing = {"spotilla_id": items, "run_id": runs, "organization_id": organizations}
 
+    postgres = world.container.engine().dialect.name == "postgresql"
+
     @schema.hook
     def map_path_parameters(_context: Any, path_parameters: dict[str, Any] | None) -> dict[str, Any] | None:
+        ids = dict(path_parameters or {})
+        if postgres:  # beyond PostgreSQL's integer: a known finding, pinned by test_api.py's ids-out-of-range test
+            ids = {name: v % 2**31 if isinstance(v, int) and v >= 2**31 else v for name, v in ids.items()}
         for name, choices in existing.items():  # the most particular id of the path decides
-            value = (path_parameters or {}).get(name)
+            value = ids.get(name)
             if value is not None:
                 if choices and isinstance(value, int) and value % 2 == 0:
-                    return {**(path_parameters or {}), **choices[value // 2 % len(choices)]}
-                return path_parameters
-        return path_parameters
+                    return {**ids, **choices[value // 2 % len(choices)]}
+                return ids
+        return ids
 
     @schema.hook
     def map_body(_context: Any, body: Any) -> Any:
