@@ -90,9 +90,13 @@ class ApiWorld:
     def operator(self) -> httpx.Client:
         return self.client(self.token(1, Role.OPERATOR, "operator@spotilla.fi"))
 
+    def new_session(self, organization_id: int = 1, role: Role = Role.ADMIN) -> Session:
+        """A page session as `/launch` starts it from a token: the cookie's value and the session's CSRF value."""
+        return self.tokens.start_session(self.tokens.verify(self.token(organization_id, role)))
+
     def session(self, organization_id: int = 1, role: Role = Role.ADMIN) -> tuple[httpx.Client, Session]:
-        """A client carrying a page session's cookie (as `/launch` sets it), and that session (its CSRF value)."""
-        session = self.tokens.start_session(self.tokens.verify(self.token(organization_id, role)))
+        """A client carrying a new page session's cookie, and that session."""
+        session = self.new_session(organization_id, role)
         return self.client(cookies={SESSION_COOKIE: session.cookie}), session
 
     # -- what stands behind ------------------------------------------------------------------------------------
@@ -110,9 +114,13 @@ class ApiWorld:
         enable_organization_2(self.container, self.other_url)
 
     def start_scheduler(self) -> None:
-        """Starts the runs as `run` does: every tenant switched on runs at once, then every interval."""
+        """Starts the runs as `run` does: every tenant switched on runs at once, then every interval. Returns once
+        organization 2's run has ended, so that what a test sees change is its own doing."""
+        organization_2_ran = len(self.container.state().runs(2, limit=100))
         self.scheduler.start()
         self._scheduler_started = True
+        if self.container.tenants().config(2).enabled:
+            self.wait_for_runs(2, organization_2_ran + 1)
 
     def wait_for_runs(self, organization_id: int, count: int, timeout_s: float = 60) -> list[dict]:
         """The organization's runs once `count` of them have finished (as the API lists them, newest first)."""

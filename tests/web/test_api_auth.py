@@ -89,8 +89,9 @@ def test_a_session_of_one_organization_is_refused_on_another_even_with_its_csrf_
 
 
 def test_a_token_printed_by_the_token_command_is_accepted_as_that_admin(
-    unchanging_api: ApiWorld, monkeypatch: pytest.MonkeyPatch
+    unchanging_api: ApiWorld, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
     monkeypatch.setenv("SPOTILLA_PROCOUNTOR_WEB_JWT_SECRET", JWT_SECRET)
     printed = CliRunner().invoke(cli, ["token", "--organization", "1", "--role", "admin"]).stdout.strip()
     with unchanging_api.client(printed) as client:
@@ -149,7 +150,7 @@ def test_a_token_that_is_not_a_valid_short_lived_spotilla_token_gets_401_saying_
 
 
 def test_a_session_cookie_is_no_bearer_token_and_a_bearer_token_no_session_cookie(unchanging_api: ApiWorld) -> None:
-    _client, session = unchanging_api.session(1)
+    session = unchanging_api.new_session(1)
     with unchanging_api.client(session.cookie) as client:
         assert_refused_401(client.get("/api/v1/organizations/1/status"), "signature is not valid", session.cookie)
     token = unchanging_api.token(1)
@@ -230,7 +231,7 @@ def test_with_the_session_s_csrf_value_changes_go_through_and_reading_needs_none
 
 def test_another_session_s_csrf_value_does_not_open_this_one(unchanging_api: ApiWorld) -> None:
     client, _mine = unchanging_api.session(1)
-    _other, theirs = unchanging_api.session(1, Role.OPERATOR)
+    theirs = unchanging_api.new_session(1, Role.OPERATOR)
     with client:
         answer = client.delete(
             "/api/v1/organizations/1/integration", headers={CSRF_HEADER: theirs.principal.csrf or ""}
