@@ -21,6 +21,7 @@ from spotilla_procountor.domain.model import (
     Task,
     TaskStatus,
 )
+from spotilla_procountor.domain.ports import Clock
 from spotilla_procountor.domain.reasons import Reason
 from spotilla_procountor.domain.state import (
     EntityKind,
@@ -67,6 +68,7 @@ class InMemoryStateStore:
     events: dict[int, list[Event]] = field(default_factory=dict)
     epochs: dict[int, int] = field(default_factory=dict)
     lock_holders: dict[int, str] = field(default_factory=dict)
+    clock: Clock = field(default_factory=SystemClock)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _held: HeldWrites[Callable[[], None]] = field(default_factory=HeldWrites)
@@ -132,13 +134,12 @@ class InMemoryStateStore:
         return self.epochs.get(org) == fence.epoch and self.lock_holders.get(org) == fence.holder
 
     def claim(self, fence: Fence, record: Record) -> Record:
-        now = datetime.now(UTC)
+        now = self.clock.now()
         claimed = replace(record, claim_epoch=fence.epoch, claimed_at=now, updated_at=now)
         with self._lock:
             if not self._holds(fence):
                 raise LockLost("the run no longer holds the tenant's lock")
-            self._store(claimed)
-        return claimed
+            return self._store(claimed, now)
 
     # -- records -----------------------------------------------------------------------------------
 
@@ -167,7 +168,8 @@ class InMemoryStateStore:
         with self._lock:
             if fence is not None and not self._holds(fence):
                 raise LockLost("the run no longer holds the tenant's lock")
-            self._store(replace(record, updated_at=record.updated_at or datetime.now(UTC)))
+            now = self.clock.now()
+            self._store(replace(record, updated_at=record.updated_at or now), now)
 
     @_deferrable
     def release(
@@ -181,9 +183,10 @@ class InMemoryStateStore:
                     continue
                 if record.state == RecordState.RETIRED:
                     continue
-                self.record_rows[key] = _released(record, reason)
+                self.record_rows[key] = _released(record, reason, self.clock.now())
 
-    def _store(self, record: Record) -> None:
+    def _store(self, record: Record, now: datetime) -> Record:
+        """Stores the record as saved at `now` (its `state_since` kept while its state stays) and returns it."""
         for (org, kind, sid), other in self.record_rows.items():
             same_target = (org, kind) == (record.organization_id, record.kind) and sid != record.spotilla_id
             held = RecordState.RETIRED not in (other.state, record.state)
@@ -194,7 +197,10 @@ class InMemoryStateStore:
                 and other.procountor_id == record.procountor_id
             ):
                 raise RecordConflict(f"{record.kind} {record.procountor_id} is already paired with {sid}")
-        self.record_rows[(record.organization_id, record.kind, record.spotilla_id)] = record
+        key = (record.organization_id, record.kind, record.spotilla_id)
+        stored = replace(record, state_since=_state_since(self.record_rows.get(key), record.state, now))
+        self.record_rows[key] = stored
+        return stored
 
     def partner_mirror(self, organization_id: int) -> Mapping[int, PartnerMirrorEntry]:
         with self._lock:
@@ -223,10 +229,10 @@ class InMemoryStateStore:
             for earlier in [r for r in self.run_log.values() if r.organization_id == organization_id]:
                 if earlier.status == RunStatus.RUNNING:  # abandoned by a process that died
                     self.run_log[earlier.id] = replace(
-                        earlier, status=RunStatus.INTERRUPTED, finished_at=datetime.now(UTC)
+                        earlier, status=RunStatus.INTERRUPTED, finished_at=self.clock.now()
                     )
             run_id = next(self._ids)
-            self.run_log[run_id] = RunSummary(run_id, organization_id, RunStatus.RUNNING, datetime.now(UTC))
+            self.run_log[run_id] = RunSummary(run_id, organization_id, RunStatus.RUNNING, self.clock.now())
             self.events[run_id] = []
             return run_id
 
@@ -239,7 +245,7 @@ class InMemoryStateStore:
         with self._lock:
             run = self.run_log[run_id]
             self.run_log[run_id] = replace(
-                run, status=status, finished_at=datetime.now(UTC), counts=dict(counts), error=error
+                run, status=status, finished_at=self.clock.now(), counts=dict(counts), error=error
             )
 
     def runs(
@@ -324,6 +330,15 @@ class InMemorySpotilla:
             if t.organization_id == organization_id and t.status == TaskStatus.COMPLETED and t.id not in done
         ]
 
+    def display_names(self, organization_id: int, kind: EntityKind, ids: Iterable[int]) -> dict[int, str]:
+        rows, name = {
+            EntityKind.TASK: (self.task_rows, "title"),
+            EntityKind.CUSTOMER: (self.customer_rows, "name"),
+            EntityKind.PRODUCT: (self.product_rows, "name"),
+        }[EntityKind(kind)]
+        found = (rows[i] for i in set(ids) if i in rows and rows[i].organization_id == organization_id)
+        return {item.id: getattr(item, name).strip() for item in found if (getattr(item, name) or "").strip()}
+
     def add_customer(self, organization_id: int, fields_: CustomerFields) -> int:
         customer_id = next(self._ids)
         values = {f.name: getattr(fields_, f.name) for f in fields(CustomerFields)}
@@ -335,14 +350,22 @@ class InMemorySpotilla:
         self.customer_rows[customer_id] = replace(self.customer_rows[customer_id], **values)
 
 
-def _released(record: Record, reason: Reason) -> Record:
+def _released(record: Record, reason: Reason, now: datetime) -> Record:
     if record.kind == EntityKind.TASK:  # still transferred; the invoice it was is gone with Procountor's data
-        return replace(record, procountor_id=None, updated_at=datetime.now(UTC))
+        return replace(record, procountor_id=None, updated_at=now)
     return replace(
         record,
         state=RecordState.HELD_BACK,
         procountor_id=None,
         fingerprint=None,
         reasons=(reason,),
-        updated_at=datetime.now(UTC),
+        updated_at=now,
+        state_since=_state_since(record, RecordState.HELD_BACK, now),
     )
+
+
+def _state_since(before: Record | None, state: RecordState, now: datetime) -> datetime:
+    """A record saved in `state` at `now` is in it since `before`'s time when it already was (see the SQL store)."""
+    if before is not None and before.state == state and before.state_since is not None:
+        return before.state_since
+    return now

@@ -1,8 +1,9 @@
 """The embedded scheduler: every enabled tenant every interval, 24/7, with APScheduler.
 
 Within a process a tenant's job has max_instances=1, so its runs never overlap; across processes the
-tenant's run lock (in the database) does the same. Missed ticks coalesce into one run. The scheduler keeps, in
-memory, when it last looked at the tenant list and each tenant's attempts: readiness and metrics read them.
+tenant's run lock (in the database) does the same. Missed ticks coalesce into one run. A run asked for now (the
+admin page's Run now) is queued, at most one per tenant. The scheduler keeps, in memory, when it last looked at
+the tenant list and each tenant's attempts: readiness and metrics read them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -85,6 +87,8 @@ class TenantScheduler:
         self._started_at: datetime | None = None
         self._refreshed_at: datetime | None = None
         self._attempts: dict[int, TenantAttempts] = {}
+        self._queued: set[int] = set()
+        """Tenants with a run asked for now that has not started yet."""
 
     def start(self) -> None:
         """Starts the jobs; every tenant's first run is right away."""
@@ -118,6 +122,7 @@ class TenantScheduler:
             self._scheduler.remove_job(job_id)
             with self._lock:
                 self._attempts.pop(int(job_id.removeprefix("tenant-")), None)
+                self._queued.discard(int(job_id.removeprefix("tenant-")))
             log.info("tenant unscheduled", extra={"job": job_id})
         for job_id in wanted.keys() - existing:
             org = wanted[job_id]
@@ -129,20 +134,78 @@ class TenantScheduler:
             log.info("tenant scheduled", extra={"organization_id": org})
 
     def _safe_sync(self, organization_id: int) -> None:
-        self._note(organization_id, running_since=self._now())
-        status = "CRASHED"
-        try:
-            status = str(getattr(self._sync_tenant(organization_id), "status", None))
-        except Exception:  # one tenant's trouble must not kill its schedule
-            log.exception("tenant run crashed", extra={"organization_id": organization_id})
-        finally:
-            self._note(organization_id, running_since=None, last_finished_at=self._now(), last_status=status)
+        """One run, and then one more at once if a run was asked for meanwhile (APScheduler would drop it)."""
+        self._starting(organization_id)
+        again = True
+        while again:
+            status = "CRASHED"
+            try:
+                status = str(getattr(self._sync_tenant(organization_id), "status", None))
+            except Exception:  # one tenant's trouble must not kill its schedule
+                log.exception("tenant run crashed", extra={"organization_id": organization_id})
+            finally:
+                again = self._ended(organization_id, status)
+
+    def _starting(self, organization_id: int) -> None:
+        with self._lock:
+            self._queued.discard(organization_id)  # this run is the one asked for
+            self._note(organization_id, running_since=self._now())
+
+    def _ended(self, organization_id: int, status: str) -> bool:
+        """Notes the run's end; True when a run asked for meanwhile starts now (not once stopping)."""
+        with self._lock:  # as one step with `request_run`'s look: a request is seen here, or starts a run itself
+            again = organization_id in self._queued and not self._stopping
+            self._queued.discard(organization_id)
+            now = self._now()
+            self._note(organization_id, running_since=now if again else None, last_finished_at=now, last_status=status)
+        return again
 
     def _note(self, organization_id: int, **changes: object) -> None:
+        """Under `self._lock`: changes the tenant's attempts."""
+        known = self._attempts.get(organization_id)
+        if known is not None:  # a tenant unscheduled while its run went on is not brought back by its end
+            self._attempts[organization_id] = replace(known, **changes)  # type: ignore[arg-type]
+
+    def request_run(self, organization_id: int) -> bool | None:
+        """Queues one run of the tenant now: True when queued; False when one asked for so has not started yet (one
+        queued run per tenant); None when the tenant is not scheduled here (switched off, or unknown).
+
+        The tenant list is read first (a click is rare, the read one statement): a tenant switched on a moment ago
+        runs, one switched off gets None rather than a run that would only be skipped. A run asked for while one is
+        under way starts right after it ends.
+        """
+        job_id = f"tenant-{organization_id}"
+        if not self._scheduler.running:
+            return None
+        self.refresh()
+        if self._scheduler.get_job(job_id) is None:
+            return None
         with self._lock:
+            if organization_id in self._queued:
+                return False
+            self._queued.add(organization_id)
             known = self._attempts.get(organization_id)
-            if known is not None:  # a tenant unscheduled while its run went on is not brought back by its end
-                self._attempts[organization_id] = replace(known, **changes)  # type: ignore[arg-type]
+            running = known is not None and known.running_since is not None
+        if not running:  # (outside the lock: APScheduler's own lock may wait for a run, which needs ours to end)
+            try:
+                self._scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+            except JobLookupError:  # switched off this instant
+                with self._lock:
+                    self._queued.discard(organization_id)
+                return None
+        log.info("run requested", extra={"organization_id": organization_id})
+        return True
+
+    def queued(self, organization_id: int) -> bool:
+        """Whether a run asked for with `request_run` has not started yet."""
+        with self._lock:
+            return organization_id in self._queued
+
+    def next_run_at(self, organization_id: int) -> datetime | None:
+        """When the tenant's next scheduled run starts (UTC); None when it is not scheduled here."""
+        job = self._scheduler.get_job(f"tenant-{organization_id}")
+        next_run = getattr(job, "next_run_time", None)
+        return next_run.astimezone(UTC) if next_run is not None else None
 
     def health(self) -> SchedulerHealth:
         """Whether the scheduler runs, when it last read the tenant list, and each tenant's attempts."""

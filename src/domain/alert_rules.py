@@ -113,7 +113,7 @@ def held_back(
     if state.sent_at is not None and now < state.sent_at + policy.held_back_every:
         return None
     older_than = now - timedelta(days=policy.held_back_days)
-    old = _sorted(r for r in held if _waits_for_a_person(r) and r.updated_at is not None and r.updated_at <= older_than)
+    old = _sorted(r for r in held if _waits_for_a_person(r) and (_held_since(r) or now) <= older_than)
     if not old:
         return None
     return alert_mails.held_back(tenant, old, policy.held_back_days, _fingerprint_of(old))
@@ -124,6 +124,11 @@ def _waits_for_a_person(record: Record) -> bool:
 
 
 _KIND_ORDER = {"TASK": 0, "CUSTOMER": 1, "PRODUCT": 2}
+
+
+def _held_since(record: Record) -> datetime | None:
+    """Since when the item is held back: its state's start, which a run judging it again does not move."""
+    return record.state_since or record.updated_at
 
 
 def _sorted(records: Iterable[Record]) -> list[Record]:

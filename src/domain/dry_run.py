@@ -92,6 +92,9 @@ class DryRunSpotilla:
     def tasks_awaiting_invoice(self, organization_id: int) -> list[Task]:
         return self._inner.tasks_awaiting_invoice(organization_id)
 
+    def display_names(self, organization_id: int, kind: EntityKind, ids: Iterable[int]) -> dict[int, str]:
+        return self._inner.display_names(organization_id, kind, ids)
+
     def add_customer(self, organization_id: int, fields: CustomerFields) -> int:
         return next(_made_up_ids)
 

@@ -116,6 +116,11 @@ class SpotillaRepository(Protocol):
         """Overwrites the Procountor-owned fields of a linked customer."""
         ...
 
+    def display_names(self, organization_id: int, kind: EntityKind, ids: Iterable[int]) -> dict[int, str]:
+        """The names people know the tenant's items by (task titles, customer and product names), by Spotilla id;
+        ids that are not the tenant's items of that kind, and blank names, are left out."""
+        ...
+
 
 class StateStore(Protocol):
     """The integration's own tables: records, partner mirror, run log.

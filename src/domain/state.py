@@ -133,6 +133,8 @@ class Record:
     claimed_at: datetime | None = None
     updated_at: datetime | None = None
     state_since: datetime | None = None
+    """When the record entered its state (a page's "held back since"); the store sets it when it saves the record:
+    to the time of saving when the state changes, unchanged when the same state is saved again."""
 
     @property
     def in_doubt(self) -> bool:

@@ -179,8 +179,8 @@ def test_a_claim_is_stored_as_it_was_given_with_its_epoch_and_time(backend: Back
 
     claimed = run.claim(fence, earlier)
 
-    assert replace(claimed, claim_epoch=None, claimed_at=None, updated_at=None) == earlier
-    assert claimed.updated_at == claimed.claimed_at
+    assert replace(claimed, claim_epoch=None, claimed_at=None, updated_at=None, state_since=None) == earlier
+    assert claimed.updated_at == claimed.claimed_at == claimed.state_since
     assert run.records(org, EntityKind.TASK) == {1: claimed}
     run.release_run_lock(org, A)
 

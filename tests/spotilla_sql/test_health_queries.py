@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import Engine
 
@@ -72,11 +72,14 @@ def test_open_items_are_counted_by_tenant_and_kind_leaving_out_tasks_from_before
 ) -> None:
     org = _tenant(seed, store)
     off = _tenant(seed, store, enabled=False)
-    oldest, ancient = clock.now() - timedelta(days=9), clock.now() - timedelta(days=900)
+    oldest = clock.now()
+    store.save_record(Record(org, EntityKind.TASK, 3, RecordState.HELD_BACK, reasons=(BEFORE_START,)))
+    store.save_record(Record(org, EntityKind.TASK, 1, RecordState.HELD_BACK, reasons=(MISSING_ID,)))
+    clock.advance(9 * 86400)
     stored = [
-        Record(org, EntityKind.TASK, 1, RecordState.HELD_BACK, reasons=(MISSING_ID,), updated_at=oldest),
-        Record(org, EntityKind.TASK, 2, RecordState.HELD_BACK, reasons=(MISSING_ID,), updated_at=clock.now()),
-        Record(org, EntityKind.TASK, 3, RecordState.HELD_BACK, reasons=(BEFORE_START,), updated_at=ancient),
+        # judged again 9 days later, with other reasons: held back since the first time all the same
+        Record(org, EntityKind.TASK, 1, RecordState.HELD_BACK, reasons=(MISSING_ID, REFUSED)),
+        Record(org, EntityKind.TASK, 2, RecordState.HELD_BACK, reasons=(MISSING_ID,)),
         Record(org, EntityKind.TASK, 4, RecordState.FAILED, reasons=(REFUSED,)),
         Record(org, EntityKind.TASK, 5, RecordState.LINKED, procountor_id=5),
         Record(org, EntityKind.TASK, 6, RecordState.SENT),

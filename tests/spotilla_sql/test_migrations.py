@@ -67,7 +67,7 @@ def test_upgrading_twice_changes_nothing(engine: Engine) -> None:
 
     assert schema_differences(engine, target_metadata()) == []
     with engine.connect() as conn:
-        assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == ["0004"]
+        assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == ["0005"]
 
 
 def test_a_database_can_be_upgraded_by_its_url(tmp_path: Path) -> None:
@@ -252,6 +252,7 @@ def test_links_and_transfers_become_records_and_come_back_on_a_downgrade(empty_e
             procountor_id=501,
             fingerprint="fp-product",
             updated_at=_at(product["updated_at"]),
+            state_since=_at(product["updated_at"]),
         )
     }
     assert store.records(ORG, EntityKind.CUSTOMER) == {
@@ -263,6 +264,7 @@ def test_links_and_transfers_become_records_and_come_back_on_a_downgrade(empty_e
             reasons=(Reason.stored(ReasonCode.CUSTOMER_NOT_IN_PROCOUNTOR, customer["reason"]),),
             fingerprint="fp-customer",
             updated_at=_at(customer["updated_at"]),
+            state_since=_at(customer["updated_at"]),
         )
     }
     tasks = store.records(ORG, EntityKind.TASK)
@@ -276,6 +278,7 @@ def test_links_and_transfers_become_records_and_come_back_on_a_downgrade(empty_e
             fingerprint="fp-11",
             attempts=2,
             updated_at=_at(linked["updated_at"]),
+            state_since=_at(linked["updated_at"]),
         ),
         12: Record(
             ORG,
@@ -286,6 +289,7 @@ def test_links_and_transfers_become_records_and_come_back_on_a_downgrade(empty_e
             fingerprint="fp-12",
             attempts=1,
             updated_at=_at(held["updated_at"]),
+            state_since=_at(held["updated_at"]),
         ),
     }
     assert all(r.claim_epoch is None and r.claimed_at is None for r in tasks.values())  # no claim before 0002

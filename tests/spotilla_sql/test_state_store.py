@@ -50,8 +50,8 @@ def task(task_id: int, state: RecordState, invoice_id: int | None = None, **fiel
 
 
 def as_stored(item: Record, clock: SteppingClock) -> Record:
-    """The record as it reads back: stamped with the time it was saved when it came without one."""
-    return replace(item, updated_at=item.updated_at or clock.now())
+    """The record as it reads back: stamped with the time it was saved when it came without one, in its state since."""
+    return replace(item, updated_at=item.updated_at or clock.now(), state_since=clock.now())
 
 
 def test_records_round_trip_by_kind_and_spotilla_id(store: SqlStateStore, clock: SteppingClock) -> None:
@@ -122,7 +122,7 @@ def test_task_records_round_trip_with_their_reasons(store: SqlStateStore, engine
     store.save_record(held)
     store.save_record(created)
 
-    assert store.records(ORG, EntityKind.TASK) == {11: as_stored(held, clock), 12: created}
+    assert store.records(ORG, EntityKind.TASK) == {11: as_stored(held, clock), 12: as_stored(created, clock)}
     assert store.records(ORG, EntityKind.TASK)[11].reason_text == (
         "The customer's business ID '123456-7' is not of the form 1234567-8; correct it in Spotilla. "
         "The task has no products to invoice; add the products used on the task. Tilausnumero puuttuu."
@@ -290,7 +290,7 @@ def any_store(request: pytest.FixtureRequest, store: SqlStateStore):
 
 def stamped(records: dict[int, Record]) -> dict[int, Record]:
     """Records without the time they were saved (the in-memory store stamps the wall clock)."""
-    return {sid: replace(r, updated_at=None) for sid, r in records.items()}
+    return {sid: replace(r, updated_at=None, state_since=None) for sid, r in records.items()}
 
 
 def test_writes_made_together_appear_together_when_the_block_ends(any_store) -> None:

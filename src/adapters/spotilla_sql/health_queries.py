@@ -40,7 +40,7 @@ class ItemCounts:
     failed: int = 0
     in_doubt: int = 0
     oldest_held_back_at: datetime | None = None
-    """When the longest-waiting held-back item was last judged with changed data or reasons."""
+    """Since when the longest-waiting held-back item is held back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +157,9 @@ _ITEMS = (
         _open_items(lambda r: func.count(), RecordState.HELD_BACK, waiting=True).label("held_back"),
         _open_items(lambda r: func.count(), RecordState.FAILED).label("failed"),
         _open_items(lambda r: func.count(), RecordState.PENDING, RecordState.SENT).label("in_doubt"),
-        _open_items(lambda r: func.min(r.updated_at), RecordState.HELD_BACK, waiting=True).label("oldest_held_back_at"),
+        _open_items(
+            lambda r: func.min(func.coalesce(r.state_since, r.updated_at)), RecordState.HELD_BACK, waiting=True
+        ).label("oldest_held_back_at"),
     )
     .select_from(SettingsRow)
     .join(_KINDS, true())

@@ -137,6 +137,16 @@ class SqlSpotillaRepository:
             if cast(CursorResult[Any], session.execute(stmt)).rowcount == 0:
                 raise RepositoryError(f"Customer {customer_id} does not exist in organization {organization_id}")
 
+    def display_names(self, organization_id: int, kind: EntityKind, ids: Iterable[int]) -> dict[int, str]:
+        """Task titles, customer or product names of the tenant's items, by id (one statement per 500 ids); ids that
+        are not the tenant's items of that kind, and blank names, are left out. Only the id and the name are read:
+        a bad value elsewhere in a row does not keep its name from a page."""
+        table, name = _NAMES[EntityKind(kind)]
+        query = select(table.c.id, table.c[name]).where(table.c.organization_id == organization_id)
+        with translated_errors("reading names"), self._engine.connect() as connection:
+            chunks = (connection.execute(query.where(table.c.id.in_(chunk))) for chunk in chunked(ids))
+            return {row_id: value.strip() for rows in chunks for row_id, value in rows if _readable_name(value)}
+
     def _read(
         self, query: Select[Any], id_column: Any, ids: Iterable[int] | None, convert: Callable[[Any], Any]
     ) -> list[Any]:
@@ -168,6 +178,17 @@ _PRODUCTS, _CUSTOMERS = ProductRow.__table__, CustomerRow.__table__
 _PRODUCT_COLUMNS = _columns(_PRODUCTS, (f.name for f in dataclasses.fields(Product)))
 _CUSTOMER_COLUMNS = _columns(_CUSTOMERS, (f.name for f in dataclasses.fields(Customer)))
 _TASK_COLUMNS = _columns(TaskRow.__table__, (f.name for f in dataclasses.fields(Task) if f.name != "products"))
+_NAMES = {
+    EntityKind.TASK: (TaskRow.__table__, "title"),
+    EntityKind.CUSTOMER: (_CUSTOMERS, "name"),
+    EntityKind.PRODUCT: (_PRODUCTS, "name"),
+}
+"""The table of each kind of item, and the column people know an item by."""
+
+
+def _readable_name(value: object) -> bool:
+    """Text that is not blank (SQLite keeps whatever an outside tool wrote, bytes too, in a text column)."""
+    return isinstance(value, str) and bool(value.strip())
 
 
 def _decimal(value: object, scale: int) -> Decimal | Unreadable | None:

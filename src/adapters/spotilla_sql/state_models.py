@@ -77,6 +77,8 @@ class RecordRow(Base):
     """The run lock's epoch under which the last create was claimed."""
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, server_default=utc_now())
+    state_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """When the record entered its state; `updated_at` moves on every save, this only when the state changes."""
 
 
 class FenceRow(Base):
@@ -174,6 +176,7 @@ class RecordArchiveRow(Base):
     reasons: Mapped[str] = mapped_column(Text, nullable=False, server_default="[]")
     fingerprint: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    state_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
     archived_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, server_default=utc_now())
 
 

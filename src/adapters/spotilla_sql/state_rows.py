@@ -35,11 +35,12 @@ def record_of(row: Any) -> Record:
         claim_epoch=row.claim_epoch,
         claimed_at=row.claimed_at,
         updated_at=row.updated_at,
+        state_since=row.state_since,
     )
 
 
 def record_values(record: Record) -> dict[str, Any]:
-    """The columns of a record's row, but `updated_at`."""
+    """The columns of a record's row, but `updated_at` and `state_since` (the store sets them)."""
     return {
         "organization_id": record.organization_id,
         "kind": EntityKind(record.kind).value,

@@ -7,9 +7,23 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Connection, CursorResult, Engine, delete, insert, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    CursorResult,
+    Engine,
+    and_,
+    case,
+    delete,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -126,8 +140,8 @@ class SqlStateStore:
             self._check_fence(connection, fence)
             now = self._now()  # after the check: the claim's grace counts from when it holds
             claimed = replace(record, claim_epoch=fence.epoch, claimed_at=now, updated_at=now)
-            upsert(connection, RecordRow, [_record_row(claimed, now)], keys=_RECORD_KEY)
-        return claimed
+            since = _save_record(connection, _record_row(claimed, now))
+        return replace(claimed, state_since=since)
 
     def _check_fence(self, connection: Connection, fence: Fence) -> None:
         """In the caller's transaction: locks the tenant's fence row if `fence` still holds, else `LockLost`."""
@@ -170,7 +184,7 @@ class SqlStateStore:
         """
         now = self._now()
         row = _record_row(record, now)
-        self._write("saving a record", lambda c: upsert(c, RecordRow, [row], keys=_RECORD_KEY), fence)
+        self._write("saving a record", lambda c: _save_record(c, row), fence)
 
     def release(
         self, organization_id: int, kind: EntityKind, procountor_id: int, reason: Reason, *, fence: Fence | None = None
@@ -186,7 +200,9 @@ class SqlStateStore:
         values: dict[str, Any] = {"procountor_id": None, "updated_at": now}
         if kind != EntityKind.TASK:  # a task stays transferred; a product or customer waits to be paired again
             reasons = json.dumps([reason.to_json()], ensure_ascii=False)
-            values |= {"state": RecordState.HELD_BACK.value, "fingerprint": None, "reasons": reasons}
+            held = RecordState.HELD_BACK.value
+            since = _state_since(held, literal(now, _RECORDS.c.state_since.type))
+            values |= {"state": held, "fingerprint": None, "reasons": reasons, "state_since": since}
         stmt = update(RecordRow).where(*holding).values(values)
         self._write("releasing a Procountor id", lambda c: c.execute(stmt), fence)
 
@@ -401,7 +417,7 @@ class SqlStateStore:
         forgets the partner mirror and watermark (that company's partner register), in one transaction: the next
         run starts fresh in the new company and nothing refers to the old one any more. Returns how many moved."""
         org = _RECORDS.c.organization_id == organization_id
-        kept = ("kind", "spotilla_id", "procountor_id", "state", "reasons", "fingerprint", "updated_at")
+        kept = ("kind", "spotilla_id", "procountor_id", "state", "reasons", "fingerprint", "updated_at", "state_since")
         copy = insert(RecordArchiveRow.__table__).from_select(
             ["organization_id", "company_id", *kept, "archived_at"],
             select(
@@ -455,4 +471,26 @@ _RECORD_UNIQUE = "uq_procountor_records_organization_id_kind_procountor_id"
 
 
 def _record_row(record: Record, now: datetime) -> dict[str, Any]:
-    return {**record_values(record), "updated_at": record.updated_at or now}
+    """The row as saved at `now`; its `state_since` is `now` unless the stored row keeps its own (`_save_record`)."""
+    return {**record_values(record), "updated_at": record.updated_at or now, "state_since": now}
+
+
+def _save_record(connection: Connection, row: dict[str, Any]) -> datetime | None:
+    """Inserts or overwrites a record's row; returns its `state_since` as stored."""
+    return cast(datetime | None, connection.execute(_record_upsert(connection.dialect.name), row).scalar_one())
+
+
+@lru_cache(maxsize=4)
+def _record_upsert(dialect: str) -> Any:
+    """Like `upsert`, built once per database with the row as parameters, but `state_since` stays while the state
+    does: an item held back and judged again each run is held back since the first time."""
+    stmt = dialect_insert(dialect, RecordRow)
+    overwrite = {c.name: stmt.excluded[c.name] for c in _RECORDS.columns if c.name not in _RECORD_KEY}
+    overwrite["state_since"] = _state_since(stmt.excluded.state, stmt.excluded.state_since)
+    return stmt.on_conflict_do_update(index_elements=_RECORD_KEY, set_=overwrite).returning(_RECORDS.c.state_since)
+
+
+def _state_since(new_state: Any, new_since: ColumnElement[Any]) -> ColumnElement[Any]:
+    """In a write of a record's row: its `state_since` when its state stays `new_state`, else `new_since`."""
+    stays = and_(_RECORDS.c.state == new_state, _RECORDS.c.state_since.is_not(None))
+    return case((stays, _RECORDS.c.state_since), else_=new_since)

@@ -7,7 +7,7 @@ Spotilla calls it with `Authorization: Bearer <token>`; the pages call it with t
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -43,6 +43,11 @@ from spotilla_procountor.app.admin import (
 from spotilla_procountor.domain.errors import RepositoryError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+INT32, INT64 = 2**31 - 1, 2**63 - 1
+# Path ids within what their columns hold: a larger one is 422 here, not the database's overflow (a 5xx).
+OrganizationId = Annotated[int, Path(ge=1, le=INT32, description="Spotilla organization id.")]
+SpotillaId = Annotated[int, Path(ge=1, le=INT64, description="The task's, customer's or product's Spotilla id.")]
+RunId = Annotated[int, Path(ge=1, le=INT32)]
 _bearer = HTTPBearer(auto_error=False, description="A token signed by Spotilla (HS256, WEB_JWT_SECRET).")
 
 
@@ -123,7 +128,7 @@ def api_router(admin: Callable[[], IntegrationAdmin], guard: Guard) -> APIRouter
     router = APIRouter(prefix="/api/v1", tags=["integration"], responses=_ERRORS)  # type: ignore[arg-type]
     Who = Annotated[Principal, Depends(guard.principal)]
 
-    def org_of(organization_id: int, principal: Who) -> int:
+    def org_of(organization_id: OrganizationId, principal: Who) -> int:
         if not principal.may_see(organization_id):
             raise Problem(403, f"you may see only organization {principal.organization_id}")
         return organization_id
@@ -180,7 +185,7 @@ def api_router(admin: Callable[[], IntegrationAdmin], guard: Guard) -> APIRouter
         status_code=202,
         responses={**NOT_FOUND, **SWITCHED_OFF},
     )
-    def retry(org: Org, kind: ItemKind, spotilla_id: int) -> RetryAnswer:
+    def retry(org: Org, kind: ItemKind, spotilla_id: SpotillaId) -> RetryAnswer:
         """Tries the item again in a run queued now."""
         return admin().retry(org, kind, spotilla_id)
 
@@ -219,7 +224,7 @@ def api_router(admin: Callable[[], IntegrationAdmin], guard: Guard) -> APIRouter
         return admin().runs(org, limit)
 
     @router.get("/organizations/{organization_id}/runs/{run_id}", response_model=RunDetail, responses=NOT_FOUND)
-    def run(org: Org, run_id: int) -> RunDetail:
+    def run(org: Org, run_id: RunId) -> RunDetail:
         """One run with its per-item events."""
         return admin().run(org, run_id)
 
