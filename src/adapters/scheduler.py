@@ -177,9 +177,14 @@ class TenantScheduler:
         job_id = f"tenant-{organization_id}"
         if not self._scheduler.running:
             return None
+        with self._lock:
+            scheduled_before = organization_id in self._attempts
         self.refresh()
         if self._scheduler.get_job(job_id) is None:
             return None
+        if not scheduled_before:  # scheduled by this very read: its first run starts now, and is the one asked for
+            log.info("run requested", extra={"organization_id": organization_id})
+            return True
         with self._lock:
             if organization_id in self._queued:
                 return False
