@@ -3,7 +3,7 @@ its schema and data that does not, as an operator and as organization 1's admin,
 5xx, and every answer must be one the document describes (status code, content type, headers, body schema).
 
 schemathesis' pytest loader for a schema from a fixture does not run under pytest 9 (it reads a node attribute
-pytest no longer has), so each operation's strategy is driven by Hypothesis here, inside one test per role.
+pytest no longer has), so each operation's strategy is driven by Hypothesis here, inside one test per role and database.
 """
 
 from __future__ import annotations
