@@ -14,6 +14,7 @@ from rich.console import Console
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from spotilla_procountor.adapters.spotilla_sql.engine import missing_sqlite_file
+from spotilla_procountor.adapters.web.auth import Role, Tokens, WeakSecret
 from spotilla_procountor.app.container import Container, build_container
 from spotilla_procountor.app.credentials import InvalidSecretKey, MissingSecretKey, new_key
 from spotilla_procountor.app.email_addresses import normalized_addresses
@@ -31,7 +32,7 @@ from spotilla_procountor.app.render import (
 )
 from spotilla_procountor.app.secret_input import NOT_ON_THE_COMMAND_LINE, read_api_key, read_own_client
 from spotilla_procountor.app.service import NoApiClient, SanityLimits, TenantNotConfigured
-from spotilla_procountor.app.settings import settings_error
+from spotilla_procountor.app.settings import ENV_PREFIX, Settings, settings_error
 from spotilla_procountor.domain.errors import IntegrationError
 from spotilla_procountor.domain.model import TransferPolicy
 from spotilla_procountor.domain.state import OPEN, SUCCESSFUL_RUNS, EntityKind, RecordState, RunStatus
@@ -468,6 +469,41 @@ def check() -> None:
         f"{enabled} enabled organization(s) can be read.",
         highlight=False,
     )
+
+
+@app.command()
+def token(
+    organization: Annotated[int, typer.Option("--organization", "-o", min=1, help="The organization the user is of.")],
+    role: Annotated[Role, typer.Option(help="admin: that organization only; operator: every organization.")],
+    subject: Annotated[str, typer.Option(help="Who the token names (its `sub` claim).")] = "spotilla-procountor-cli",
+    minutes: Annotated[float, typer.Option(min=0.1, help="How long it stays valid.")] = 15,
+) -> None:
+    """Print a sign-in token as Spotilla signs it (with WEB_JWT_SECRET), for demos and for calling the API:
+    curl -H "Authorization: Bearer $(spotilla-procountor token -o 42 --role admin)" …/api/v1/organizations/42/status
+
+    Needs no database: only the shared secret. Nothing but the token is printed, so it can be captured."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise _fail(f"the settings are wrong: {settings_error(exc)}") from None
+    if not subject.strip():
+        raise _fail("--subject is empty: name the user (or the demo) the token is for")
+    if settings.web_jwt_secret is None:
+        raise _fail(
+            f"{ENV_PREFIX}WEB_JWT_SECRET (or {ENV_PREFIX}WEB_JWT_SECRET_FILE) is not set: set it to the secret "
+            "Spotilla signs its sign-in tokens with"
+        )
+    if minutes > settings.web_token_max_minutes:
+        raise _fail(
+            f"--minutes {minutes:g} is longer than the API accepts ({ENV_PREFIX}WEB_TOKEN_MAX_MINUTES is "
+            f"{settings.web_token_max_minutes:g}); ask for {settings.web_token_max_minutes:g} minutes or fewer"
+        )
+    try:
+        tokens = Tokens(settings.web_jwt_secret.get_secret_value())
+    except WeakSecret as exc:
+        raise _fail(str(exc)) from None
+    signed = tokens.issue(subject=subject, organization_id=organization, role=role, lifetime=timedelta(minutes=minutes))
+    typer.echo(signed)  # not rich: a long token must not be wrapped
 
 
 @app.command("demo-data")

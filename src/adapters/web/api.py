@@ -119,6 +119,7 @@ def install_error_answers(app: FastAPI) -> None:
 _ERRORS = {
     401: {"description": "Missing, expired or forged token."},
     403: {"description": "Another organization's, an operator's endpoint, or no CSRF token with a session."},
+    503: {"description": "Sign-in is not set up (WEB_JWT_SECRET), or the database does not answer."},
 }
 
 
@@ -133,7 +134,8 @@ def api_router(admin: Callable[[], IntegrationAdmin], guard: Guard) -> APIRouter
         return organization_id
 
     Org = Annotated[int, Depends(org_of)]
-    NOT_FOUND = {404: {"description": "The organization never switched the integration on, or no such item."}}
+    NOT_FOUND = {404: {"description": "No such organization, it never switched the integration on, or no such item."}}
+    SWITCHED_OFF = {409: {"description": "The integration is switched off: nothing is run."}}
 
     @router.get("/organizations", response_model=list[OrganizationView])
     def organizations(principal: Who) -> list[OrganizationView]:
@@ -142,7 +144,7 @@ def api_router(admin: Callable[[], IntegrationAdmin], guard: Guard) -> APIRouter
             raise Problem(403, "only Spotilla's operators see every organization")
         return admin().organizations()
 
-    @router.get("/organizations/{organization_id}/integration", response_model=IntegrationView)
+    @router.get("/organizations/{organization_id}/integration", response_model=IntegrationView, responses=NOT_FOUND)
     def get_integration(org: Org) -> IntegrationView:
         """The settings, without secrets (`configured: false` when never switched on)."""
         return admin().integration(org)
@@ -151,6 +153,8 @@ def api_router(admin: Callable[[], IntegrationAdmin], guard: Guard) -> APIRouter
         "/organizations/{organization_id}/integration",
         response_model=IntegrationView,
         responses={
+            400: {"description": "The body is not JSON (not even UTF-8 text)."},
+            **NOT_FOUND,
             409: {"description": "Another company's API key without `switch_company`, or a run is under way."},
             503: {"description": "Procountor did not answer; nothing was stored."},
         },
@@ -179,7 +183,7 @@ def api_router(admin: Callable[[], IntegrationAdmin], guard: Guard) -> APIRouter
         "/organizations/{organization_id}/items/{kind}/{spotilla_id}/retry",
         response_model=RetryAnswer,
         status_code=202,
-        responses=NOT_FOUND,
+        responses={**NOT_FOUND, **SWITCHED_OFF},
     )
     def retry(org: Org, kind: ItemKind, spotilla_id: SpotillaId) -> RetryAnswer:
         """Tries the item again in a run queued now."""
@@ -189,7 +193,7 @@ def api_router(admin: Callable[[], IntegrationAdmin], guard: Guard) -> APIRouter
         "/organizations/{organization_id}/retry-failed",
         response_model=RetryAnswer,
         status_code=202,
-        responses=NOT_FOUND,
+        responses={**NOT_FOUND, **SWITCHED_OFF},
     )
     def retry_failed(org: Org) -> RetryAnswer:
         """Tries every failed and held-back item again in a run queued now."""
@@ -203,6 +207,7 @@ def api_router(admin: Callable[[], IntegrationAdmin], guard: Guard) -> APIRouter
             200: {"description": "The preview (`dry_run=true`).", "model": PreviewView},
             429: {"description": "A run of the organization is already queued."},
             **NOT_FOUND,
+            **SWITCHED_OFF,
         },
     )
     def sync(org: Org, dry_run: bool = False) -> JSONResponse:
