@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -98,6 +99,15 @@ def _answer_field_errors(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": [p.model_dump() for p in exc.problems]}, status_code=422)
 
 
+def _answer_invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 without the `input` it refused (an API key sent as a number would come back in it)."""
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+    ]
+    return JSONResponse({"detail": problems}, status_code=422)
+
+
 def _answer(status: int) -> Callable[[Request, Exception], JSONResponse]:
     def answer(_request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=status)
@@ -109,6 +119,7 @@ def install_error_answers(app: FastAPI) -> None:
     """The application's refusals as HTTP answers with a sentence (never a traceback, never a secret)."""
     app.add_exception_handler(Problem, _answer_problem)
     app.add_exception_handler(FieldErrors, _answer_field_errors)
+    app.add_exception_handler(RequestValidationError, _answer_invalid_request)
     app.add_exception_handler(NotConfigured, _answer(404))
     app.add_exception_handler(Conflict, _answer(409))
     app.add_exception_handler(Unavailable, _answer(503))
