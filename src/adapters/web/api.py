@@ -216,7 +216,7 @@ def api_router(admin: Callable[[], IntegrationAdmin], guard: Guard) -> APIRouter
         status_code=202,
         responses={
             200: {"description": "The preview (`dry_run=true`).", "model": PreviewView},
-            429: {"description": "A run of the organization is already queued."},
+            429: {"description": "A run of the organization is already queued, or (dry_run) a preview is being made."},
             **NOT_FOUND,
             **SWITCHED_OFF,
         },
