@@ -3,7 +3,6 @@ no text nobody uses; the language chosen from Accept-Language; times in Helsinki
 
 from __future__ import annotations
 
-import json
 import re
 import string
 import typing
@@ -16,7 +15,6 @@ from spotilla_procountor.adapters.web import pages
 from spotilla_procountor.adapters.web.i18n import LANGUAGES, Texts, catalogue, negotiate
 from spotilla_procountor.app.admin import Environment, ItemKind, RunRequestOutcome
 from spotilla_procountor.domain.model import TransferPolicy
-from spotilla_procountor.domain.reasons import Reason, ReasonCode
 from spotilla_procountor.domain.state import Flow, Outcome, RunStatus
 
 WEB = Path(pages.__file__).parent
@@ -120,21 +118,3 @@ def test_times_are_shown_in_helsinki_time_summer_and_winter() -> None:
     assert Texts("fi").when(winter) == "15.1.2025 klo 10.00"
     assert Texts("en").day(date(2025, 3, 9)) == "9 Mar 2025"
     assert Texts("fi").when(None) == "–"
-
-
-def test_the_reasons_translated_are_those_whose_sentence_has_no_facts() -> None:
-    translated = json.loads((WEB / "locales" / "reasons.fi.json").read_text(encoding="utf-8"))
-    assert translated
-    for code in translated:
-        english = Reason.of(ReasonCode(code)).message
-        assert not english.startswith(f"{code}:"), f"{code}'s sentence has facts the answers do not carry"
-
-
-def test_a_reason_is_shown_in_finnish_only_when_it_is_the_sentence_that_was_translated() -> None:
-    english = Reason.of(ReasonCode.BUSINESS_ID_MISSING).message
-    assert Texts("fi").reason("BUSINESS_ID_MISSING", english) == "Asiakkaalla ei ole Y-tunnusta; lisää se Spotillassa."
-    assert Texts("en").reason("BUSINESS_ID_MISSING", english) == english
-    stored_long_ago = "The customer has no Y-tunnus."  # a sentence stored by an earlier version stays as it was
-    assert Texts("fi").reason("BUSINESS_ID_MISSING", stored_long_ago) == stored_long_ago
-    facts = Reason.of(ReasonCode.CUSTOMER_NOT_FOUND, customer_id=7).message
-    assert Texts("fi").reason("CUSTOMER_NOT_FOUND", facts) == facts

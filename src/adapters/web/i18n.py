@@ -2,8 +2,9 @@
 
 The catalogues are JSON files under `locales/`, one key per text, `{name}` placeholders filled by `str.format`.
 Times are shown in Helsinki time, whatever the server's own zone. The reasons an item waits come from the domain as
-English sentences; `reasons.LANGUAGE.json` translates those that have no facts in them (the answers carry only the
-finished sentence, so one with facts stays as the domain wrote it).
+English sentences made of facts; `reasons.LANGUAGE.json` holds each sentence in that language with the same `{name}`
+placeholders (some may be left out), and, per reason, the domain's own English words that a fact can hold (a task's
+status, what kind of thing it is about) said in that language.
 """
 
 from __future__ import annotations
@@ -30,13 +31,49 @@ def catalogue(language: str) -> dict[str, str]:
 
 
 @functools.cache
-def reason_sentences(language: str) -> dict[str, tuple[str, str]]:
-    """Reason code → (the domain's English sentence, the same in `language`); empty for English."""
+def reason_catalogue(language: str) -> dict[str, dict]:
+    """The reasons' sentences (`sentences`: code → template) and fact words (`words`: code → fact → English → said)
+    of one language; empty for English, which the domain speaks."""
     path = LOCALES / f"reasons.{language}.json"
-    if not path.exists():
-        return {}
-    translated = json.loads(path.read_text(encoding="utf-8"))
-    return {code: (Reason.of(ReasonCode(code)).message, text) for code, text in translated.items()}
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"sentences": {}, "words": {}}
+
+
+def reason_sentence(language: str, code: str, facts: dict[str, str]) -> str | None:
+    """A reason's sentence in `language` made of its facts; None when there is none, or it needs a fact not given."""
+    known = reason_catalogue(language)
+    template = known["sentences"].get(code)
+    if template is None:
+        return None
+    words = known["words"].get(code, {})
+    said = {name: _said(value, words.get(name, {})) for name, value in facts.items()}
+    try:
+        return template.format(**said)
+    except (LookupError, ValueError, AttributeError, TypeError):  # a fact missing, or a placeholder it cannot fill
+        return None
+
+
+def _said(value: str, words: dict[str, str]) -> str:
+    """A fact in the language of `words`: a word of the domain's as a whole, or leading the fact ("product Ruuvi");
+    anything else (names, numbers, Procountor's own messages) as it is."""
+    if value in words:
+        return words[value]
+    for english in sorted(words, key=len, reverse=True):
+        if value.startswith(f"{english} "):
+            return words[english] + value[len(english) :]
+    return value
+
+
+@functools.cache
+def reason_sentences(language: str) -> dict[str, tuple[str, str]]:
+    """Reason code → (the domain's English sentence, the same in `language`) for the reasons whose sentence has no
+    facts: what a reason that carries only its sentence (a run's event, a preview row) can be matched against."""
+    pairs = {}
+    for code in reason_catalogue(language)["sentences"]:
+        english = Reason.of(ReasonCode(code)).message
+        translated = reason_sentence(language, code, {})
+        if translated is not None and english != f"{code}: ":  # "CODE: " is the domain lacking facts it needs
+            pairs[code] = (english, translated)
+    return pairs
 
 
 def negotiate(accept_language: str | None) -> str:
@@ -98,8 +135,13 @@ class Texts:
             return f"{value.day}.{value.month}.{value.year}"
         return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
 
-    def reason(self, code: str, message: str) -> str:
-        """A reason's sentence in the page's language where it is translated, else as the domain wrote it."""
+    def reason(self, code: str, message: str, params: dict[str, str] | None = None) -> str:
+        """A reason's sentence in the page's language, else as the domain wrote it (`message`, English).
+
+        With its facts (`params`, an item's reasons) the sentence is made of them; without (a run's events, a stored
+        sentence), only a sentence that has no facts is recognised, by being the domain's sentence word for word."""
+        if params:
+            return reason_sentence(self.language, code, params) or message
         english, translated = reason_sentences(self.language).get(code, (None, None))
         return translated if translated is not None and message == english else message
 
