@@ -126,6 +126,15 @@ BAD_TOKENS: dict[str, tuple[Callable[[], str], str]] = {
         "the token is valid for longer than 1:00:00; sign-in tokens must be short-lived",
     ),
     "garbage": (lambda: "not-a-token", "the token is not valid"),
+    # signed with the secret, but of shapes PyJWT lets through: 401, not a 500 (found by the review)
+    "exp as a numeric string": (
+        lambda: signed({**claims(), "exp": str(int((datetime.now(UTC) + timedelta(minutes=5)).timestamp()))}),
+        "'exp' claim",
+    ),
+    "exp past year 9999": (lambda: signed({**claims(), "exp": 10**18}), "'exp' claim"),
+    "role as a list": (lambda: signed(claims(role=["admin"])), "neither 'admin' nor 'operator'"),
+    "role as an object": (lambda: signed(claims(role={"admin": True})), "neither 'admin' nor 'operator'"),
+    "org beyond any id": (lambda: signed(claims(org=2**40)), "the token's 'org' claim is not an organization id"),
 }
 
 

@@ -100,7 +100,7 @@ class Tokens:
         claims = self._decode(token, self._secret, audience=None)
         if "aud" in claims:
             raise NotAuthenticated("the token is not one of Spotilla's sign-in tokens")
-        remaining = datetime.fromtimestamp(claims["exp"], UTC) - datetime.now(UTC)
+        remaining = _expiry(claims) - datetime.now(UTC)
         if remaining > self._max_token_lifetime + LEEWAY:
             raise NotAuthenticated(
                 f"the token is valid for longer than {self._max_token_lifetime}; sign-in tokens must be short-lived"
@@ -156,13 +156,26 @@ class Tokens:
             raise NotAuthenticated(f"the token has no {exc.claim!r} claim") from None
         except jwt.InvalidTokenError as exc:
             raise NotAuthenticated(f"the token is not valid ({type(exc).__name__})") from None
+        except (TypeError, ValueError, OverflowError, OSError):  # claims of shapes PyJWT's checks trip over
+            raise NotAuthenticated("the token's claims are malformed") from None
+
+
+def _expiry(claims: dict) -> datetime:
+    """The token's `exp` as a moment; PyJWT also lets a numeric string or a number past year 9999 through."""
+    exp = claims.get("exp")
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        raise NotAuthenticated("the token's 'exp' claim is not a number of seconds")
+    try:
+        return datetime.fromtimestamp(exp, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise NotAuthenticated("the token's 'exp' claim is not a moment") from None
 
 
 def _principal(claims: dict) -> Principal:
     org, role, subject = claims.get("org"), claims.get("role"), claims.get("sub")
-    if not isinstance(org, int) or isinstance(org, bool) or org <= 0:
+    if not isinstance(org, int) or isinstance(org, bool) or not 0 < org < 2**31:
         raise NotAuthenticated("the token's 'org' claim is not an organization id")
-    if role not in {r.value for r in Role}:
+    if not isinstance(role, str) or role not in {r.value for r in Role}:
         raise NotAuthenticated("the token's 'role' claim is neither 'admin' nor 'operator'")
     if not isinstance(subject, str) or not subject.strip():
         raise NotAuthenticated("the token's 'sub' claim is empty")
