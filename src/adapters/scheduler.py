@@ -207,7 +207,10 @@ class TenantScheduler:
             return organization_id in self._queued
 
     def next_run_at(self, organization_id: int) -> datetime | None:
-        """When the tenant's next scheduled run starts (UTC); None when it is not scheduled here."""
+        """When the tenant's next scheduled run starts (UTC); None when it is not scheduled here, or the scheduler is
+        stopping (its shutdown holds the job store until the runs under way end: asking it then would hang)."""
+        if self._stopping or not self._scheduler.running:
+            return None
         job = self._scheduler.get_job(f"tenant-{organization_id}")
         next_run = getattr(job, "next_run_time", None)
         return next_run.astimezone(UTC) if next_run is not None else None

@@ -67,8 +67,6 @@ def start_web_server(container: Container, scheduler: TenantScheduler) -> WebSer
     `PortUnavailable` if it cannot listen, `WeakSecret` when WEB_JWT_SECRET is too short."""
     settings = container.settings()
     tokens = tokens_for(container)
-    if tokens is None:
-        log.warning("WEB_JWT_SECRET is not set: the admin pages and the JSON API answer 503 until it is")
     admin = integration_admin(container, scheduler)
     health = ServiceHealth(
         queries=SqlHealthQueries(container.engine()),
@@ -88,4 +86,6 @@ def start_web_server(container: Container, scheduler: TenantScheduler) -> WebSer
     except PortUnavailable:
         health.close()
         raise
+    if tokens is None:
+        log.warning("WEB_JWT_SECRET is not set: the admin pages and the JSON API answer 503 until it is")
     return WebServer(server, health)

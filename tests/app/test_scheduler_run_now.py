@@ -184,3 +184,22 @@ def test_no_run_is_asked_for_once_the_scheduler_has_stopped(
 
     assert scheduler.request_run(1) is None
     assert sync.count(1) == 1
+
+
+def test_while_the_scheduler_stops_behind_a_run_the_next_run_is_answered_at_once_not_after_the_run(
+    sync: RecordingSync, scheduler_of: Callable[[list[int]], TenantScheduler]
+) -> None:
+    sync.held.add(1)
+    scheduler = scheduler_of([1])
+    assert sync.running.wait(timeout=5)
+    stopping = threading.Thread(target=scheduler.shutdown)  # waits for the held run, holding the job store
+    stopping.start()
+    wait_for(lambda: not scheduler.health().running or scheduler._stopping)
+    time.sleep(0.1)
+
+    asked = time.monotonic()
+    assert scheduler.next_run_at(1) is None  # the status page asks this; it must not hang until the run ends
+    assert time.monotonic() - asked < 0.5
+    sync.release.set()
+    stopping.join(timeout=10)
+    assert not stopping.is_alive()

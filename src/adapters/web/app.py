@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from fastapi import FastAPI, Request
@@ -47,22 +49,28 @@ def create_app(
         app.include_router(pages_router(admin, guard, tokens))
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
+    # The probes never queue behind the pages and the API: those run on the server's shared thread pool and may
+    # each wait for Procountor for seconds, so a busy admin could otherwise make a live service look dead.
+    # /healthz runs on the event loop itself; /readyz and /metrics, which read the database, on threads of their own.
+    operations = ThreadPoolExecutor(max_workers=2, thread_name_prefix="probes")
+
     @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         """200 while the process lives and serves."""
         return {"status": "alive"}
 
     @app.get("/readyz", tags=["operations"])
-    def readyz() -> JSONResponse:
+    async def readyz() -> JSONResponse:
         """200 when ready; 503 with every reason otherwise."""
-        reasons = readiness.reasons()
+        reasons = await asyncio.get_running_loop().run_in_executor(operations, readiness.reasons)
         body = {"status": "not ready" if reasons else "ready", "reasons": reasons}
         return JSONResponse(body, status_code=503 if reasons else 200)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
-    def metrics(request: Request) -> Response:
+    async def metrics(request: Request) -> Response:
         """Prometheus text (0.0.4), or OpenMetrics when the scraper asks for it."""
         encode, content_type = choose_encoder(request.headers.get("accept", ""))
-        return Response(encode(registry), headers={"Content-Type": content_type})
+        text = await asyncio.get_running_loop().run_in_executor(operations, encode, registry)
+        return Response(text, headers={"Content-Type": content_type})
 
     return app
