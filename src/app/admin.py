@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Literal, Protocol
@@ -24,11 +25,21 @@ from spotilla_procountor.adapters.spotilla_sql.tenant_config import TenantConfig
 from spotilla_procountor.app.alerts import RunAlerts
 from spotilla_procountor.app.credentials import ApiClient, MissingSecretKey
 from spotilla_procountor.app.outcomes import Advice, tenant_health
-from spotilla_procountor.app.service import NoApiClient, SyncService, TenantNotConfigured, TenantRefused, TenantService
+from spotilla_procountor.app.service import (
+    CompanySwitchNeeded,
+    CompanyTaken,
+    NoApiClient,
+    RunUnderWay,
+    SyncService,
+    TenantNotConfigured,
+    TenantRefused,
+    TenantService,
+)
 from spotilla_procountor.domain.errors import (
     AccessDenied,
     AuthenticationFailed,
     IntegrationError,
+    RepositoryError,
     TemporarilyUnavailable,
 )
 from spotilla_procountor.domain.model import TransferPolicy
@@ -337,8 +348,8 @@ class IntegrationAdmin:
         self._interval = interval
         self._runs = runs
         self._now = now
-        self._previews: set[int] = set()
-        self._previews_lock = threading.Lock()
+        self._busy: set[tuple[str, int]] = set()
+        self._busy_lock = threading.Lock()
 
     # -- settings ---------------------------------------------------------------------------------------------------
 
@@ -390,6 +401,12 @@ class IntegrationAdmin:
         key without `switch_company`, a run under way during a switch, ...), Unavailable (503: Procountor or the
         service's own setup)."""
         self._organization(organization_id)
+        with self._one_at_a_time("change", organization_id):
+            config = self._configure(organization_id, change)
+        log.info("integration configured through the web", extra={"organization_id": organization_id})
+        return self._view(config)
+
+    def _configure(self, organization_id: int, change: IntegrationChange) -> TenantConfig:
         existing = self._state.settings_row(organization_id)
         bank_account, bank_problem = self._bank_account(change, existing)
         api_key, client, key_problem = self._api_key(change, existing)
@@ -397,7 +414,7 @@ class IntegrationAdmin:
         if problems:
             raise FieldErrors(problems)
         try:
-            config = self._tenants.enable(
+            return self._tenants.enable(
                 organization_id,
                 api_key,
                 client=client,
@@ -408,21 +425,38 @@ class IntegrationAdmin:
                 switch_company=change.switch_company,
             )
         except (AuthenticationFailed, AccessDenied) as exc:
-            raise FieldErrors(
-                [_problem("api_key", f"Procountor refused this API key ({exc}). " + self._key_help(), "refused")]
-            ) from None
+            why = f"Procountor refused this API key ({exc}). " + self._key_help(existing)
+            raise FieldErrors([_problem("api_key", why, "refused")]) from None
         except TemporarilyUnavailable as exc:
             raise Unavailable(f"Procountor did not answer ({exc}); nothing was stored, try again shortly") from None
+        except RepositoryError:
+            log.exception("settings not stored: the database failed", extra={"organization_id": organization_id})
+            raise Unavailable("the database did not answer; nothing was stored, try again shortly") from None
         except (MissingSecretKey, NoApiClient) as exc:
             raise Unavailable(f"the integration is not fully set up by Spotilla's operators: {exc}") from None
         except TenantRefused as exc:
-            raise Conflict(str(exc)) from None
+            raise Conflict(_refusal_for_the_page(exc)) from None
+        except ValueError as exc:  # an environment no Procountor answers at (one stored from the command line)
+            why = f"{exc}; choose the test or the production environment"
+            raise FieldErrors([_problem("environment", why, "value_error")]) from None
         except IntegrationError as exc:
             raise Unavailable(
                 f"the credentials could not be checked with Procountor ({exc}); nothing was stored"
             ) from None
-        log.info("integration configured through the web", extra={"organization_id": organization_id})
-        return self._view(config)
+
+    @contextmanager
+    def _one_at_a_time(self, what: str, organization_id: int) -> Iterator[None]:
+        """Busy (429) while the same request of the organization is under way: each asks Procountor for seconds,
+        and a burst of them must not take every thread of the server."""
+        with self._busy_lock:
+            if (what, organization_id) in self._busy:
+                raise Busy(f"a {what} of this organization is already under way; wait for it to finish")
+            self._busy.add((what, organization_id))
+        try:
+            yield
+        finally:
+            with self._busy_lock:
+                self._busy.discard((what, organization_id))
 
     @staticmethod
     def _bank_account(change: IntegrationChange, existing: TenantConfig | None) -> tuple[str, FieldProblem | None]:
@@ -440,6 +474,9 @@ class IntegrationAdmin:
     ) -> tuple[str, ApiClient | None, FieldProblem | None]:
         """The key given, else the one stored (with the organization's own API client, if it has one)."""
         given = (change.api_key or "").strip()
+        if given and not _printable_text(given):
+            why = "the API key holds characters no key has; copy it from Procountor again. " + self._key_help(existing)
+            return "", None, _problem("api_key", why, "value_error")
         if given:
             client = None
             if existing is not None and existing.client_id:  # a new key for the organization's own API client
@@ -450,17 +487,21 @@ class IntegrationAdmin:
                     client = None
             return given, client, None
         if existing is None or not existing.api_key_enc:
-            why = "the organization's Procountor API key is required to switch the integration on. " + self._key_help()
+            why = "the organization's Procountor API key is required to switch the integration on. " + self._key_help(
+                existing
+            )
             return "", None, _problem("api_key", why, "missing")
         try:
             stored = self._tenants.credentials(existing)
         except (TenantNotConfigured, ValueError):
-            why = "the stored API key cannot be used any more; give the key again. " + self._key_help()
+            why = "the stored API key cannot be used any more; give the key again. " + self._key_help(existing)
             return "", None, _problem("api_key", why, "unreadable")
         return stored.api_key, ApiClient(stored.client_id, stored.client_secret) if existing.client_id else None, None
 
-    def _key_help(self) -> str:
-        return KEY_HELP.format(client_id=self._service_client_id or "(ask Spotilla's operators)")
+    def _key_help(self, existing: TenantConfig | None) -> str:
+        """How to create a key, for the API client the organization's key must belong to."""
+        client_id = (existing.client_id if existing else None) or self._service_client_id
+        return KEY_HELP.format(client_id=client_id or "(ask Spotilla's operators)")
 
     def switch_off(self, organization_id: int) -> IntegrationView:
         """Switches off; links and records are kept. NotConfigured (404) when never switched on."""
@@ -561,8 +602,9 @@ class IntegrationAdmin:
         return found
 
     def retry(self, organization_id: int, kind: ItemKind, spotilla_id: int) -> RetryAnswer:
-        """The item is tried again, in a run queued now. NotConfigured (404) when the item does not wait."""
-        self._config(organization_id)
+        """The item is tried again, in a run queued now. NotConfigured (404) when the item does not wait; Conflict
+        (409), with nothing changed, when no run can be asked for (switched off, runs paused)."""
+        self._runnable(self._config(organization_id))
         entity = _KINDS[kind]
         record = self._state.records(organization_id, entity, [spotilla_id]).get(spotilla_id)
         if record is None or record.state not in (RecordState.HELD_BACK, RecordState.FAILED):
@@ -575,8 +617,8 @@ class IntegrationAdmin:
         return RetryAnswer(requeued=requeued, run=self._request_run(organization_id, refuse_when_queued=False))
 
     def retry_failed(self, organization_id: int) -> RetryAnswer:
-        """Every failed and held-back item is tried again, in a run queued now."""
-        self._config(organization_id)
+        """Every failed and held-back item is tried again, in a run queued now (Conflict as for `retry`)."""
+        self._runnable(self._config(organization_id))
         requeued = self._tenants.retry(organization_id)
         return RetryAnswer(requeued=requeued, run=self._request_run(organization_id, refuse_when_queued=False))
 
@@ -586,10 +628,18 @@ class IntegrationAdmin:
         """Queues a run now; ALREADY_QUEUED when one asked for earlier has not started yet (one per tenant)."""
         return self._request_run(organization_id, refuse_when_queued=True)
 
-    def _request_run(self, organization_id: int, *, refuse_when_queued: bool) -> RunRequestAnswer:
-        config = self._config(organization_id)
+    def _runnable(self, config: TenantConfig) -> None:
+        """Conflict (409) when a run asked for now would not run: switched off, or paused after refused keys."""
         if not config.enabled:
             raise Conflict("the integration is switched off; switch it on to run it")
+        if self._alerts is not None and self._alerts.backoff_reason(config) is not None:
+            raise Conflict(
+                "runs are paused: Procountor refused the organization's API key in the last runs. Give a new API key "
+                "in the settings (it is checked at once), or wait for the next try"
+            )
+
+    def _request_run(self, organization_id: int, *, refuse_when_queued: bool) -> RunRequestAnswer:
+        self._runnable(self._config(organization_id))
         queued = self._runs.request_run(organization_id) if self._runs is not None else None
         if queued is None:
             return RunRequestAnswer(
@@ -609,17 +659,10 @@ class IntegrationAdmin:
         """A dry run: what the next run would create, update and hold back; nothing is written anywhere.
         One at a time per organization (Busy otherwise): each reads Procountor within the tenant's rate limit."""
         config = self._config(organization_id)
-        with self._previews_lock:
-            if organization_id in self._previews:
-                raise Busy("a preview of this organization is already being made; wait for it")
-            self._previews.add(organization_id)
-        try:
-            if not config.enabled:
-                raise Conflict("the integration is switched off; switch it on to preview its next run")
+        if not config.enabled:
+            raise Conflict("the integration is switched off; switch it on to preview its next run")
+        with self._one_at_a_time("preview", organization_id):
             report = self._sync.sync(organization_id, dry_run=True)
-        finally:
-            with self._previews_lock:
-                self._previews.discard(organization_id)
         events = self._event_views(organization_id, report.events)
         return PreviewView(
             status=str(report.status),
@@ -672,6 +715,34 @@ class IntegrationAdmin:
                 )
             )
         return sorted(found, key=lambda o: (not o.attention, not o.enabled, o.organization_id))
+
+
+def _printable_text(text: str) -> bool:
+    """No control characters, and encodable (a lone surrogate is valid JSON, yet no key and no stored text)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return text.isprintable()
+
+
+def _refusal_for_the_page(exc: TenantRefused) -> str:
+    """The refusal in the page's words: the command line's `--switch-company` is the form's confirmation, and
+    another organization's id is not this admin's business."""
+    if isinstance(exc, CompanySwitchNeeded):
+        return (
+            f"this API key logs in to Procountor {exc.offered}, but the organization is linked to {exc.bound_to}. To "
+            "move the organization to the new company, confirm the switch: the old company's links and transfer "
+            "records are kept as history and nothing more is sent there"
+        )
+    if isinstance(exc, CompanyTaken):
+        return (
+            f"Procountor {exc.company} already serves another organization in Spotilla; each organization needs an "
+            "API key of its own Procountor company"
+        )
+    if isinstance(exc, RunUnderWay):
+        return "a run is under way; switch the company once it has finished (in a few minutes)"
+    return str(exc)
 
 
 def _problem(field_name: str, message: str, kind: str) -> FieldProblem:

@@ -67,6 +67,26 @@ class TenantRefused(ValueError):
     """The tenant cannot be switched on as asked; the message says why and what to do."""
 
 
+class CompanySwitchNeeded(TenantRefused):
+    """The credentials log in to another Procountor company than the tenant's; a switch must be confirmed."""
+
+    def __init__(self, message: str, *, bound_to: str, offered: str) -> None:
+        super().__init__(message)
+        self.bound_to, self.offered = bound_to, offered
+
+
+class CompanyTaken(TenantRefused):
+    """The credentials' Procountor company already serves another organization."""
+
+    def __init__(self, message: str, *, company: str) -> None:
+        super().__init__(message)
+        self.company = company
+
+
+class RunUnderWay(TenantRefused):
+    """A company switch waits for the tenant's run under way to end."""
+
+
 def compact_iban(text: str | None) -> str:
     """The organization's IBAN without spaces, checked (country format and check digits) with python-stdnum."""
     if not (text or "").strip():
@@ -161,10 +181,12 @@ class TenantService:
         checked_binding = verify and existing is not None and existing.company_id is not None
         if checked_binding and not _same_company(existing, config):  # type: ignore[arg-type]
             if not switch_company:
-                raise TenantRefused(
+                raise CompanySwitchNeeded(
                     f"these credentials log in to Procountor {_company(config)}, but organization {organization_id} "
                     f"is bound to {_company(existing)}. To move it to the new company, repeat with --switch-company: "
-                    "the old company's links and transfer records are kept as history and nothing more is sent there"
+                    "the old company's links and transfer records are kept as history and nothing more is sent there",
+                    bound_to=_company(existing),  # type: ignore[arg-type]
+                    offered=_company(config),
                 )
             if tasks_completed_from is None:  # the past was invoiced in the old company: the new one starts today
                 config = replace(config, tasks_completed_from=self._today())
@@ -223,9 +245,10 @@ class TenantService:
             and _same_company(other, bound)
         ]
         if taken:
-            raise TenantRefused(
+            raise CompanyTaken(
                 f"Procountor {_company(bound)} already serves organization {taken[0]}; one Procountor company "
-                "serves one organization, so each organization needs an API key of its own company"
+                "serves one organization, so each organization needs an API key of its own company",
+                company=_company(bound),
             )
         return bound
 
@@ -239,7 +262,7 @@ class TenantService:
         holder = holder_id()
         with self._state.run_lock(organization_id, holder) as fence:
             if fence is None:
-                raise TenantRefused(
+                raise RunUnderWay(
                     f"a run of organization {organization_id} is under way; switch the company once it has finished"
                 )
             self._state.save_settings(replace(existing, enabled=False))

@@ -65,8 +65,13 @@ class Settings(BaseSettings):
     @field_validator("procountor_test_url")
     @classmethod
     def _a_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
+        """An https URL, or plain http to this machine (a fake Procountor): credentials travel to it."""
+        if value is not None:
+            from spotilla_procountor.adapters.procountor_http.transport import require_safe_url
+
+            if not value.startswith(("http://", "https://")):
+                raise ValueError("must be an http:// or https:// URL")
+            require_safe_url(value, in_process=False)
         return value
 
     @field_validator("secret_key", "client_id", "client_secret", "web_jwt_secret", mode="before")

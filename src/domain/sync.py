@@ -135,7 +135,7 @@ class SyncCycle:
             return (
                 RunStatus.FAILED,
                 f"Procountor refused the tenant's credentials: {exc}. The organization's admin should create a new "
-                "API key in Procountor and switch the integration on again with it (`tenants enable`)",
+                "API key in Procountor and switch the integration on again with it (Settings → Integrations)",
                 RunFailure.CREDENTIALS_REFUSED,
             )
         except IntegrationError as exc:

@@ -17,6 +17,7 @@ from apiworld import (
     IBAN,
     INVOICED_TASK,
     JWT_SECRET,
+    OWN_CLIENT_ID,
     OWN_CLIENT_SECRET,
     SWITCH_ON,
     ApiWorld,
@@ -149,6 +150,44 @@ def test_retry_failed_requeues_what_waits_and_a_task_that_waits_for_nothing_is_4
     assert invoiced.json() == {
         "detail": f"task {INVOICED_TASK} of organization 1 is not held back or failed; nothing to try again"
     }
+
+
+def test_a_retry_of_a_switched_off_organization_is_refused_before_it_changes_anything(api: ApiWorld) -> None:
+    api.start_scheduler()
+    api.switch_on(1)
+    with api.admin(1) as client:
+        client.post(at(1, "/sync"))
+        api.wait_for_runs(1, 1)
+        assert client.delete(at(1, "/integration")).status_code == 200
+        before = api.tables()
+        one = client.post(at(1, f"/items/task/{HELD_TASK}/retry"))
+        every = client.post(at(1, "/retry-failed"))
+        run_now = client.post(at(1, "/sync"))
+    assert [a.status_code for a in (one, every, run_now)] == [409, 409, 409]
+    assert one.json() == {"detail": "the integration is switched off; switch it on to run it"}
+    assert api.tables() == before  # the refused retries forgot nothing
+
+
+def test_the_key_help_names_the_api_client_the_organization_s_key_belongs_to(api: ApiWorld) -> None:
+    with api.operator() as client:
+        own = client.put(at(2, "/integration"), json={"api_key": "not-the-key"})
+        service = client.put(at(1, "/integration"), json={**SWITCH_ON, "api_key": "not-the-key"})
+    assert own.status_code == service.status_code == 422
+    assert f"for the integration's API client {OWN_CLIENT_ID};" in own.json()["detail"][0]["msg"]
+    assert f"for the integration's API client {CLIENT_ID};" in service.json()["detail"][0]["msg"]
+
+
+# JSON escapes, as sent: a lone surrogate is valid JSON but no text; a NUL and a newline are no part of a key
+@pytest.mark.parametrize(
+    "key", [r"K\ud800", r"key\u0000with-a-nul", r"two\nlines"], ids=["surrogate", "nul", "newline"]
+)
+def test_an_api_key_with_characters_no_key_has_is_a_field_error_not_a_500(unchanging_api: ApiWorld, key: str) -> None:
+    body = f'{{"api_key": "{key}", "bank_account": "{IBAN}"}}'
+    with unchanging_api.admin(1) as client:
+        answer = client.put(at(1, "/integration"), content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["detail"]
+    assert problem["loc"] == ["body", "api_key"] and "holds characters no key has" in problem["msg"]
 
 
 def test_another_organization_s_run_is_404_here_even_for_an_operator(api: ApiWorld) -> None:

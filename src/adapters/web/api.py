@@ -4,6 +4,7 @@ Spotilla calls it with `Authorization: Bearer <token>`; the pages call it with t
 `X-CSRF-Token` header. An admin reaches only its own organization (403 otherwise), an operator every one.
 """
 
+import logging
 from collections.abc import Callable
 from typing import Annotated
 
@@ -43,6 +44,7 @@ from spotilla_procountor.app.admin import (
 )
 from spotilla_procountor.domain.errors import RepositoryError
 
+log = logging.getLogger("spotilla_procountor.web")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 INT32, INT64 = 2**31 - 1, 2**63 - 1
 # Path ids within what their columns hold: a larger one is 422 here, not the database's overflow (a 5xx).
@@ -108,6 +110,12 @@ def _answer_invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": problems}, status_code=422)
 
 
+def _answer_database_away(request: Request, exc: Exception) -> JSONResponse:
+    """503 in a sentence for anyone; the driver's words (tables, hosts, users) only in the operators' log."""
+    log.error("database error while answering %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse({"detail": "the database did not answer; try again in a moment"}, status_code=503)
+
+
 def _answer(status: int) -> Callable[[Request, Exception], JSONResponse]:
     def answer(_request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=status)
@@ -124,7 +132,7 @@ def install_error_answers(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, _answer(409))
     app.add_exception_handler(Unavailable, _answer(503))
     app.add_exception_handler(Busy, _answer(429))
-    app.add_exception_handler(RepositoryError, _answer(503))  # the database is away: try again, not a bug
+    app.add_exception_handler(RepositoryError, _answer_database_away)
 
 
 _ERRORS = {
