@@ -83,6 +83,16 @@ def test_the_session_cookie_is_secure_unless_the_service_is_reached_on_loopback(
     assert ("; Secure" in answer.headers["set-cookie"]) is secure
 
 
+def test_behind_a_tls_proxy_on_this_machine_the_session_cookie_is_secure(
+    http: httpx.Client, sqlite_stack: Stack
+) -> None:
+    """nginx's default `Host: $proxy_host` looks like a browser on this machine; its X-Forwarded-Proto does not."""
+    token_url = sqlite_stack.launch_url().removeprefix(sqlite_stack.url)
+    answer = http.get(token_url, headers={"Host": "127.0.0.1:8080", "X-Forwarded-Proto": "https"})
+    assert answer.status_code == 303
+    assert "; Secure" in answer.headers["set-cookie"]
+
+
 def _tokens_that_do_not_sign_in(stack: Stack) -> dict[str, str]:
     other = Tokens("another-secret-that-is-long-enough-for-hs256-keys")
     return {

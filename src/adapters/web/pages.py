@@ -135,7 +135,7 @@ def pages_router(admin: Callable[[], IntegrationAdmin], guard: Guard, tokens: Ca
             session.cookie,
             max_age=max(0, int((session.expires_at - datetime.now(UTC)).total_seconds())),
             path="/",
-            secure=request.url.hostname not in LOOPBACK_HOSTS,
+            secure=_over_tls(request),
             httponly=True,
             samesite="lax",
         )
@@ -169,6 +169,14 @@ def pages_router(admin: Callable[[], IntegrationAdmin], guard: Guard, tokens: Ca
         return page(request, build)
 
     return router
+
+
+def _over_tls(request: Request) -> bool:
+    """Whether the cookie must be `Secure`: always, but for a browser on this very machine over plain http (demos,
+    tests). A proxy on the same machine that terminates TLS says so with `X-Forwarded-Proto: https` (nginx sends
+    `Host: 127.0.0.1:…` by default, which alone would look like a browser here)."""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.hostname not in LOOPBACK_HOSTS or forwarded == "https" or request.url.scheme == "https"
 
 
 def _home(principal: Principal) -> str:
