@@ -14,7 +14,7 @@ from pathlib import Path
 from dependency_injector import providers
 from sqlalchemy import Engine, text
 
-from dbutil import postgres_engine, sqlite_engine
+from dbutil import empty_database
 from smtputil import MailSink
 from spotilla_procountor.adapters.procountor_fake import FakeProcountor
 from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
@@ -168,12 +168,5 @@ def alert_world(backend: str, tmp_path: Path, **settings: object) -> Iterator[Wo
 
 @contextmanager
 def _engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
-    if backend == "postgres":
-        with postgres_engine() as engine:
-            yield engine
-    else:
-        engine = sqlite_engine(tmp_path)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
+    with empty_database(backend, tmp_path) as engine:
+        yield engine

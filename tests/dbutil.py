@@ -123,3 +123,18 @@ def create_spotilla_tables(engine: Engine, *, customer_extra: str = "") -> Engin
     pk = _PRIMARY_KEYS[engine.dialect.name]
     run_sql_script(engine, SPOTILLA_CONTRACT_DDL.format(pk=pk, customer_extra=customer_extra))
     return engine
+
+
+@contextmanager
+def empty_database(backend: str, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on an empty database of `backend`: a SQLite file under `tmp_path` ("sqlite"), or a PostgreSQL
+    schema of its own ("postgres" or "postgresql"), dropped afterwards. Not migrated."""
+    if backend in ("postgres", "postgresql"):
+        with postgres_engine() as engine:
+            yield engine
+        return
+    engine = sqlite_engine(tmp_path)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

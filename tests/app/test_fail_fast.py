@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from dbutil import postgres_engine, sqlite_engine
+from dbutil import empty_database
 from spotilla_procountor.adapters.procountor_fake import FakeProcountor
 from spotilla_procountor.adapters.spotilla_sql.engine import missing_sqlite_file
 from spotilla_procountor.adapters.spotilla_sql.migrate import VERSION_TABLE, upgrade_database
@@ -112,12 +112,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]
     """An empty database: a SQLite file that exists, or a fresh PostgreSQL schema."""
     if request.param == "sqlite":
         (tmp_path / "spotilla.sqlite3").touch()
-        engine = sqlite_engine(tmp_path)
+    with empty_database(request.param, tmp_path) as engine:
         yield engine
-        engine.dispose()
-    else:
-        with postgres_engine() as engine:
-            yield engine
 
 
 @pytest.fixture

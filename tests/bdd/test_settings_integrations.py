@@ -15,7 +15,7 @@ import pytest
 from pytest_bdd import parsers, scenarios, then
 from sqlalchemy import Engine
 
-from dbutil import postgres_engine, sqlite_engine
+from dbutil import empty_database
 from spotilla_procountor.adapters.procountor_fake import FakeProcountor
 from spotilla_procountor.adapters.web.auth import Role
 from spotilla_procountor.domain.keys import invoice_key
@@ -38,13 +38,8 @@ def _on_every_backend(database: Engine) -> None:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """Spotilla's database: a SQLite file, or a schema of its own on PostgreSQL."""
-    if request.param == "sqlite":
-        engine = sqlite_engine(tmp_path)
+    with empty_database(request.param, tmp_path) as engine:
         yield engine
-        engine.dispose()
-    else:
-        with postgres_engine() as engine:
-            yield engine
 
 
 @pytest.fixture

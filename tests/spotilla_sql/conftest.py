@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from dbutil import postgres_engine, sqlite_engine
+from dbutil import empty_database
 from spotilla_procountor.adapters.spotilla_sql.migrate import upgrade_database
 from spotilla_procountor.adapters.spotilla_sql.repository import SqlSpotillaRepository
 from spotilla_procountor.adapters.spotilla_sql.run_lock import ADVISORY_NAMESPACE
@@ -23,13 +23,8 @@ from .seed import Seed
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An engine on an empty database: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        engine = sqlite_engine(tmp_path)
+    with empty_database(request.param, tmp_path) as engine:
         yield engine
-        engine.dispose()
-    else:
-        with postgres_engine() as engine:
-            yield engine
 
 
 @pytest.fixture
